@@ -1,0 +1,242 @@
+"""The in-process core every face (CLI, HTTP, workers) stands on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from rapport.config import EngineConfig
+from rapport.events.validation import RawEvent, parse_event
+from rapport.profiles.admission import (
+    Admission,
+    Candidate,
+    Verdict,
+    batch_merchants,
+    parse_batch,
+    referenced_transactions,
+)
+from rapport.profiles.catalog import Entity, FeatureValue
+from rapport.profiles.family import EVENT_COUNT
+from rapport.profiles.fold import ProfileFold, ProfileKey
+from rapport.store import ConcurrentUpdateError, DeadLetter, Stores, open_stores
+
+TimeLike = dt.datetime | float | str
+
+
+@dataclass
+class IngestReport:
+    """The verdict on every input of one ``ingest`` call, in input order."""
+
+    verdicts: list[Verdict] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        return sum(1 for v in self.verdicts if v.status == "accepted")
+
+    @property
+    def duplicates(self) -> int:
+        return sum(1 for v in self.verdicts if v.status == "duplicate")
+
+    @property
+    def rejected(self) -> int:
+        return sum(1 for v in self.verdicts if v.status == "rejected")
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "received": len(self.verdicts),
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+        }
+
+
+@dataclass(frozen=True)
+class Profile:
+    """An entity's features as of one moment of event time."""
+
+    entity: Entity
+    entity_id: str
+    as_of: dt.datetime | None
+    """The event time the features are read at (None for an entity never seen)."""
+    event_count: int
+    features: dict[str, FeatureValue]
+
+    def values(self) -> dict[str, float]:
+        return {name: f.value for name, f in self.features.items()}
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "entity": str(self.entity),
+            "entity_id": self.entity_id,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "event_count": self.event_count,
+            "features": {
+                name: {"value": f.value, "unit": f.unit, "description": f.description}
+                for name, f in self.features.items()
+            },
+        }
+
+
+class UnknownEntityError(LookupError):
+    """No event was ever accepted for this entity."""
+
+
+class Engine:
+    """Rapport's facade: ``ingest`` events, read a ``profile``.
+
+    ``store`` is a URL or path (see :func:`rapport.store.open_stores`) or already-open stores.
+    """
+
+    def __init__(
+        self, store: str | Path | Stores | None = None, config: EngineConfig | None = None
+    ) -> None:
+        self.config = config or EngineConfig()
+        if isinstance(store, Stores):
+            self.stores = store
+        else:
+            self.stores = open_stores(self.config.store_url if store is None else store)
+        self.fold = ProfileFold()
+        self.admission = Admission(self.fold, self.config.allowed_lateness_seconds)
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.stores.close()
+
+    def ingest(self, events: Iterable[RawEvent]) -> IngestReport:
+        """Validate, deduplicate and apply a batch of events; every input gets a verdict.
+
+        Accepted events are logged and folded into their profiles; rejected ones are
+        dead-lettered with the reason. The batch is written as one unit of work.
+        """
+        received_at = time.time()
+        parsed = parse_batch(events, received_at)
+        candidates = parsed.candidates
+        for attempt in range(self.config.max_conflict_retries + 1):
+            try:
+                verdicts = self._apply(candidates, parsed.letters, received_at)
+                break
+            except ConcurrentUpdateError:
+                if attempt == self.config.max_conflict_retries:
+                    raise
+        return IngestReport(sorted([*parsed.verdicts, *verdicts], key=lambda v: v.index))
+
+    def _apply(
+        self, candidates: list[Candidate], invalid: list[DeadLetter], received_at: float
+    ) -> list[Verdict]:
+        stores = self.stores
+        known = stores.events.lookup({c.event.event_id for c in candidates})
+        known_digests = {event_id: record.digest for event_id, record in known.items()}
+        merchants = {
+            event_id: record.merchant_id
+            for event_id, record in stores.events.lookup(
+                referenced_transactions(candidates)
+            ).items()
+        }
+        merchants.update(batch_merchants(candidates))
+        keys = self.admission.keys(candidates, merchants)
+        stored = stores.profiles.get_many([(str(e), i) for e, i in keys])
+        layouts = self.fold.layouts
+        states: dict[ProfileKey, list[float]] = {}
+        versions: dict[ProfileKey, int] = {}
+        for key in keys:
+            row = stored.get((str(key.entity), key.entity_id))
+            if row is not None:
+                states[key] = layouts[key.entity].loads(row.data)
+                versions[key] = row.version
+        verdicts, records, letters, touched = self.admission.run(
+            candidates,
+            known_digests,
+            merchants,
+            states,
+            lambda key: layouts[key.entity].new_state(),
+            received_at,
+        )
+        writes = [
+            (
+                (str(key.entity), key.entity_id),
+                layouts[key.entity].dumps(states[key]),
+                versions.get(key, 0),
+            )
+            for key in touched
+        ]
+        with stores.transaction():
+            stores.profiles.put_many(writes)
+            stores.events.append(records)
+            stores.dead_letters.put([*invalid, *letters])
+        return verdicts
+
+    def profile(self, customer_id: str, at: TimeLike | None = None) -> Profile:
+        """A customer's features as of event time ``at`` (default: their latest event).
+
+        Reading before the latest event replays the customer's logged events up to ``at``.
+        """
+        return self.entity_profile(Entity.CUSTOMER, customer_id, at)
+
+    def entity_profile(
+        self, entity: Entity | str, entity_id: str, at: TimeLike | None = None
+    ) -> Profile:
+        kind = Entity(entity)
+        layout = self.fold.layouts[kind]
+        row = self.stores.profiles.get_many([(str(kind), entity_id)]).get((str(kind), entity_id))
+        if row is None:
+            raise UnknownEntityError(f"no events have been accepted for {kind} {entity_id!r}")
+        state = layout.loads(row.data)
+        when = None if at is None else _epoch(at)
+        if when is not None and when < layout.last_event_time(state):
+            if kind is not Entity.CUSTOMER:
+                raise ValueError(f"{kind} profiles can only be read at or after their latest event")
+            state = self._replay_customer(entity_id, when)
+        return self._profile(kind, entity_id, state, when)
+
+    def _replay_customer(self, customer_id: str, until: float) -> list[float]:
+        layout = self.fold.layouts[Entity.CUSTOMER]
+        state = layout.new_state()
+        key = ProfileKey(Entity.CUSTOMER, customer_id)
+        for record in self.stores.events.scan(customer_id):
+            if record.time <= until:
+                event = parse_event(record.body)
+                self.fold.apply(event, record.merchant_id, {key: state}, only=Entity.CUSTOMER)
+        return state
+
+    def _profile(
+        self, kind: Entity, entity_id: str, state: list[float], at: float | None
+    ) -> Profile:
+        layout = self.fold.layouts[kind]
+        count = int(state[EVENT_COUNT])
+        when = layout.last_event_time(state) if at is None else at
+        values = layout.read(state, when) if count else {}
+        features = {
+            spec.name: FeatureValue(
+                spec.name, float(values.get(spec.name, 0.0)), spec.unit, spec.description
+            )
+            for spec in layout.specs
+        }
+        as_of = dt.datetime.fromtimestamp(when, dt.UTC) if count else None
+        return Profile(kind, entity_id, as_of, count, features)
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        return self.stores.dead_letters.recent(limit)
+
+
+def _epoch(value: TimeLike) -> float:
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        raise ValueError("`at` must carry a time zone (event time is zoned, RFC 3339)")
+    return value.timestamp()

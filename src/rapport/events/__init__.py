@@ -1,0 +1,51 @@
+"""The event contract (v1): typed events, validation with precise rejections."""
+
+from rapport.events.model import (
+    EVENT_TYPES,
+    SCHEMA_VERSION,
+    BaseEvent,
+    CreditOutcomeEvent,
+    CustomerUpdateEvent,
+    Event,
+    FraudReportEvent,
+    LoginEvent,
+    MessageEvent,
+    OfferResponseEvent,
+    PageViewEvent,
+    RepaymentEvent,
+    StatementEvent,
+    TransactionEvent,
+)
+from rapport.events.validation import (
+    MAX_EVENT_BYTES,
+    EventRejectedError,
+    RawEvent,
+    Rejection,
+    canonical_json,
+    parse_event,
+    raw_text,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "MAX_EVENT_BYTES",
+    "SCHEMA_VERSION",
+    "BaseEvent",
+    "CreditOutcomeEvent",
+    "CustomerUpdateEvent",
+    "Event",
+    "EventRejectedError",
+    "FraudReportEvent",
+    "LoginEvent",
+    "MessageEvent",
+    "OfferResponseEvent",
+    "PageViewEvent",
+    "RawEvent",
+    "Rejection",
+    "RepaymentEvent",
+    "StatementEvent",
+    "TransactionEvent",
+    "canonical_json",
+    "parse_event",
+    "raw_text",
+]

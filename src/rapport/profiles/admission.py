@@ -1,0 +1,206 @@
+"""Admission: decide each event's verdict (accepted, duplicate, rejected) and fold the accepted.
+
+This is the one place that says what an event does to the profiles, shared by live ingestion
+(:class:`rapport.Engine`) and backfill, so that the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapport.events.model import BaseEvent, Event, FraudReportEvent, TransactionEvent
+from rapport.events.validation import (
+    EventRejectedError,
+    RawEvent,
+    Rejection,
+    canonical_json,
+    parse_event,
+    raw_text,
+)
+from rapport.profiles.catalog import Entity
+from rapport.profiles.fold import ProfileFold, ProfileKey, event_type
+from rapport.store.protocols import DeadLetter, EventRecord
+
+Status = Literal["accepted", "duplicate", "rejected"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What happened to one input, in input order."""
+
+    index: int
+    status: Status
+    event_id: str | None = None
+    code: str | None = None
+    field: str | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"index": self.index, "status": self.status}
+        for name in ("event_id", "code", "field", "reason"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
+
+
+@dataclass(slots=True)
+class Candidate:
+    """An input that passed validation, with what the log needs to keep it."""
+
+    index: int
+    raw: RawEvent
+    event: Event
+    body: bytes
+    digest: str
+
+
+@dataclass(slots=True)
+class Parsed:
+    candidates: list[Candidate] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    letters: list[DeadLetter] = field(default_factory=list)
+
+
+def parse_batch(raws: Iterable[RawEvent], received_at: float | None = None) -> Parsed:
+    """Validate every input: valid ones become candidates, invalid ones dead letters."""
+    now = time.time() if received_at is None else received_at
+    parsed = Parsed()
+    for index, raw in enumerate(raws):
+        try:
+            event = parse_event(raw)
+        except EventRejectedError as error:
+            parsed.verdicts.append(_reject(index, None, error.rejection))
+            parsed.letters.append(_letter(now, raw, None, error.rejection))
+            continue
+        body = canonical_json(event)
+        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        parsed.candidates.append(Candidate(index, raw, event, body, digest))
+    return parsed
+
+
+def referenced_transactions(candidates: Iterable[Candidate]) -> set[str]:
+    """Transaction ids named by fraud reports, whose merchants the fold must know."""
+    return {
+        c.event.payload.transaction_event_id
+        for c in candidates
+        if isinstance(c.event, FraudReportEvent)
+    }
+
+
+def batch_merchants(candidates: Iterable[Candidate]) -> dict[str, str | None]:
+    return {
+        c.event.event_id: c.event.payload.merchant_id
+        for c in candidates
+        if isinstance(c.event, TransactionEvent)
+    }
+
+
+class Admission:
+    """Applies candidates in order to in-memory states, with idempotency and the lateness bound."""
+
+    def __init__(self, fold: ProfileFold, allowed_lateness_seconds: float) -> None:
+        self.fold = fold
+        self.lateness = allowed_lateness_seconds
+        self._customer_layout = fold.layouts[Entity.CUSTOMER]
+
+    def merchant_for(self, event: BaseEvent, merchants: Mapping[str, str | None]) -> str | None:
+        if isinstance(event, TransactionEvent):
+            return event.payload.merchant_id
+        if isinstance(event, FraudReportEvent):
+            return merchants.get(event.payload.transaction_event_id)
+        return None
+
+    def keys(
+        self, candidates: Iterable[Candidate], merchants: Mapping[str, str | None]
+    ) -> set[ProfileKey]:
+        keys: set[ProfileKey] = set()
+        for c in candidates:
+            keys.update(self.fold.keys_for(c.event, self.merchant_for(c.event, merchants)))
+        return keys
+
+    def run(
+        self,
+        candidates: Iterable[Candidate],
+        known_digests: MutableMapping[str, str],
+        merchants: MutableMapping[str, str | None],
+        states: MutableMapping[ProfileKey, list[float]],
+        new_state: Callable[[ProfileKey], list[float]],
+        received_at: float,
+        before_apply: Callable[[Candidate, list[float]], None] | None = None,
+    ) -> tuple[list[Verdict], list[EventRecord], list[DeadLetter], set[ProfileKey]]:
+        """Admit each candidate in order.
+
+        ``known_digests`` maps event ids already accepted to their digests and is extended with
+        each newly accepted event; ``states`` is read and updated in place. ``before_apply`` sees
+        each accepted event with its customer's state just before the event is folded in.
+        """
+        verdicts: list[Verdict] = []
+        records: list[EventRecord] = []
+        letters: list[DeadLetter] = []
+        touched: set[ProfileKey] = set()
+        for c in candidates:
+            event = c.event
+            event_id = event.event_id
+            previous = known_digests.get(event_id)
+            if previous is not None:
+                if previous == c.digest:
+                    verdicts.append(Verdict(c.index, "duplicate", event_id))
+                    continue
+                rejection = Rejection(
+                    "event_id_conflict",
+                    "event_id",
+                    "an event with this id and different content was already accepted",
+                )
+                verdicts.append(_reject(c.index, event_id, rejection))
+                letters.append(_letter(received_at, c.raw, event_id, rejection))
+                continue
+            t = event.timestamp.timestamp()
+            customer = ProfileKey(Entity.CUSTOMER, event.customer_id)
+            state = states.get(customer)
+            if state is None:
+                state = states[customer] = new_state(customer)
+            watermark = self._customer_layout.last_event_time(state)
+            if watermark - t > self.lateness:
+                rejection = Rejection(
+                    "too_late",
+                    "timestamp",
+                    f"{(watermark - t) / 3600:.1f} h behind the customer's latest event; "
+                    f"the lateness bound is {self.lateness / 3600:.1f} h",
+                )
+                verdicts.append(_reject(c.index, event_id, rejection))
+                letters.append(_letter(received_at, c.raw, event_id, rejection))
+                continue
+            if before_apply is not None:
+                before_apply(c, state)
+            merchant = self.merchant_for(event, merchants)
+            keys = self.fold.keys_for(event, merchant)
+            for key in keys:
+                if key not in states:
+                    states[key] = new_state(key)
+            self.fold.apply(event, merchant, states)
+            touched.update(keys)
+            known_digests[event_id] = c.digest
+            if isinstance(event, TransactionEvent):
+                merchants[event_id] = merchant
+            records.append(
+                EventRecord(
+                    event_id, event_type(event), event.customer_id, t, c.digest, c.body, merchant
+                )
+            )
+            verdicts.append(Verdict(c.index, "accepted", event_id))
+        return verdicts, records, letters, touched
+
+
+def _reject(index: int, event_id: str | None, rejection: Rejection) -> Verdict:
+    return Verdict(index, "rejected", event_id, rejection.code, rejection.field, rejection.reason)
+
+
+def _letter(now: float, raw: RawEvent, event_id: str | None, rejection: Rejection) -> DeadLetter:
+    return DeadLetter(
+        now, rejection.code, rejection.field, rejection.reason, raw_text(raw), event_id
+    )

@@ -1,0 +1,61 @@
+"""The protocol every feature family follows, and the per-event context it receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rapport.events.model import BaseEvent
+from rapport.profiles.catalog import Entity, FeatureSpec
+
+# The clock at the head of every entity state: latest event time, first event time, event count.
+LAST_EVENT, FIRST_EVENT, EVENT_COUNT = 0, 1, 2
+CLOCK_SIZE = 3
+
+
+@dataclass(slots=True)
+class FoldContext:
+    """What the fold knows about the event being applied, computed once per event."""
+
+    t: float
+    """Event time, seconds since the Unix epoch."""
+    hour: float
+    """Local hour of day in [0, 24), from the timestamp's own zone offset."""
+    weekday: int
+    """Local day of week, Monday = 0."""
+    late: bool = False
+    """True when the entity has already applied an event with a later timestamp."""
+    merchant_id: str | None = None
+    """The merchant the event concerns (a transaction's, or a fraud report's resolved one)."""
+
+
+class Family:
+    """A family of related features of one entity, computed incrementally from events.
+
+    A family owns ``size`` consecutive floats of its entity's fixed-size state. ``update`` folds
+    one event in O(1); ``read`` writes the family's features, as of time ``at``, into ``out``.
+    ``late_events`` says how the family's order-dependent parts treat a late event.
+    """
+
+    name: ClassVar[str]
+    entity: ClassVar[Entity]
+    event_types: ClassVar[frozenset[str]]
+    late_events: ClassVar[str] = "All statistics are decayed sums: exact whatever the order."
+    size: int = 0
+
+    def specs(self) -> list[FeatureSpec]:
+        raise NotImplementedError
+
+    def init(self, state: list[float], offset: int) -> None:
+        """Set the initial state (zeros are already there)."""
+
+    def update(self, state: list[float], offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+        raise NotImplementedError
+
+    def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
+        raise NotImplementedError
+
+    def spec(
+        self, name: str, description: str, unit: str, *, order_independent: bool = True
+    ) -> FeatureSpec:
+        return FeatureSpec(name, self.entity, description, unit, self.name, order_independent)

@@ -1,0 +1,84 @@
+"""The fold: route one event to the entity states it concerns and apply it to each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+
+from rapport.events.model import BaseEvent, FraudReportEvent, TransactionEvent
+from rapport.profiles.catalog import Entity, FeatureSpec
+from rapport.profiles.families import default_families
+from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.layout import Layout
+
+
+class ProfileKey(NamedTuple):
+    entity: Entity
+    entity_id: str
+
+
+def build_layouts(families: Iterable[Family] | None = None) -> dict[Entity, Layout]:
+    """One layout per entity kind, from the given families (default: all shipped ones)."""
+    chosen = list(default_families() if families is None else families)
+    return {entity: Layout(entity, [f for f in chosen if f.entity is entity]) for entity in Entity}
+
+
+class ProfileFold:
+    """Applies events to customer, merchant and device states."""
+
+    def __init__(self, layouts: Mapping[Entity, Layout] | None = None) -> None:
+        self.layouts = dict(layouts or build_layouts())
+        self.specs: tuple[FeatureSpec, ...] = tuple(
+            spec for layout in self.layouts.values() for spec in layout.specs
+        )
+        self._device_types = frozenset(
+            t for f in self.layouts[Entity.DEVICE].families for t in f.event_types
+        )
+
+    def keys_for(self, event: BaseEvent, merchant_id: str | None) -> list[ProfileKey]:
+        """The entities an event updates: its customer, and its merchant and device if any."""
+        keys = [ProfileKey(Entity.CUSTOMER, event.customer_id)]
+        if merchant_id is not None:
+            keys.append(ProfileKey(Entity.MERCHANT, merchant_id))
+        if event.device_id is not None and event_type(event) in self._device_types:
+            keys.append(ProfileKey(Entity.DEVICE, event.device_id))
+        return keys
+
+    def apply(
+        self,
+        event: BaseEvent,
+        merchant_id: str | None,
+        states: Mapping[ProfileKey, list[float]],
+        only: Entity | None = None,
+    ) -> None:
+        """Fold the event into each state it concerns (of one entity kind if ``only``).
+
+        ``states`` must hold every key the event concerns.
+        """
+        kind = event_type(event)
+        timestamp = event.timestamp
+        ctx = FoldContext(
+            t=timestamp.timestamp(),
+            hour=timestamp.hour + timestamp.minute / 60.0 + timestamp.second / 3600.0,
+            weekday=timestamp.weekday(),
+            merchant_id=merchant_id if isinstance(event, TransactionEvent) else None,
+        )
+        for key in self.keys_for(event, merchant_id):
+            if only is not None and key.entity is not only:
+                continue
+            self.layouts[key.entity].update(states[key], event, kind, ctx)
+
+
+def merchant_of(event: BaseEvent, reported: Mapping[str, str | None]) -> str | None:
+    """The merchant an event concerns: a transaction's own, or a fraud report's transaction's."""
+    if isinstance(event, TransactionEvent):
+        return event.payload.merchant_id
+    if isinstance(event, FraudReportEvent):
+        return reported.get(event.payload.transaction_event_id)
+    return None
+
+
+def event_type(event: BaseEvent) -> str:
+    tag = type(event).__struct_config__.tag
+    assert isinstance(tag, str)
+    return tag

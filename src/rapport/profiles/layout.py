@@ -1,0 +1,106 @@
+"""An entity's fixed-size state: its families laid out side by side in one float list."""
+
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+from array import array
+from collections.abc import Sequence
+
+from rapport.events.model import BaseEvent
+from rapport.profiles.catalog import Entity, FeatureSpec
+from rapport.profiles.family import (
+    CLOCK_SIZE,
+    EVENT_COUNT,
+    FIRST_EVENT,
+    LAST_EVENT,
+    Family,
+    FoldContext,
+)
+
+_HEADER = struct.Struct("<4sII")
+_MAGIC = b"RPF1"
+
+
+class ProfileFormatError(ValueError):
+    """A stored profile does not match this version's layout."""
+
+
+class Layout:
+    """The state layout of one entity kind, and the fold and read over it."""
+
+    def __init__(self, entity: Entity, families: Sequence[Family]) -> None:
+        self.entity = entity
+        self.families = tuple(families)
+        offsets: list[int] = []
+        cursor = CLOCK_SIZE
+        for family in self.families:
+            if family.entity is not entity:
+                raise ValueError(f"family {family.name} belongs to {family.entity}, not {entity}")
+            offsets.append(cursor)
+            cursor += family.size
+        self.offsets = tuple(offsets)
+        self.size = cursor
+        self.specs: tuple[FeatureSpec, ...] = tuple(s for f in self.families for s in f.specs())
+        names = [s.name for s in self.specs]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"features declared twice: {sorted(duplicates)}")
+        fingerprint = "|".join(f"{f.name}:{f.size}" for f in self.families) + "|" + ",".join(names)
+        self.fingerprint = zlib.crc32(fingerprint.encode())
+        self._dispatch: dict[str, list[tuple[Family, int]]] = {}
+        for family, offset in zip(self.families, self.offsets, strict=True):
+            for event_type in family.event_types:
+                self._dispatch.setdefault(event_type, []).append((family, offset))
+        self._blank = [0.0] * self.size
+        self._blank[LAST_EVENT] = -math.inf
+        for family, offset in zip(self.families, self.offsets, strict=True):
+            family.init(self._blank, offset)
+
+    @property
+    def serialized_size(self) -> int:
+        return _HEADER.size + 8 * self.size
+
+    def new_state(self) -> list[float]:
+        return list(self._blank)
+
+    def last_event_time(self, state: list[float]) -> float:
+        return state[LAST_EVENT]
+
+    def update(
+        self, state: list[float], event: BaseEvent, event_type: str, ctx: FoldContext
+    ) -> None:
+        """Fold one event into the state in O(1)."""
+        t = ctx.t
+        ctx.late = t < state[LAST_EVENT]
+        for family, offset in self._dispatch.get(event_type, ()):
+            family.update(state, offset, event, ctx)
+        if state[EVENT_COUNT] == 0 or t < state[FIRST_EVENT]:
+            state[FIRST_EVENT] = t
+        if not ctx.late:
+            state[LAST_EVENT] = t
+        state[EVENT_COUNT] += 1
+
+    def read(self, state: list[float], at: float | None = None) -> dict[str, float]:
+        """Every feature of the entity as of ``at`` (default: its latest event time)."""
+        last = state[LAST_EVENT]
+        when = last if at is None or at < last else at
+        out: dict[str, float] = {}
+        for family, offset in zip(self.families, self.offsets, strict=True):
+            family.read(state, offset, when, out)
+        return out
+
+    def dumps(self, state: list[float]) -> bytes:
+        return _HEADER.pack(_MAGIC, self.fingerprint, self.size) + array("d", state).tobytes()
+
+    def loads(self, data: bytes) -> list[float]:
+        magic, fingerprint, size = _HEADER.unpack_from(data)
+        if magic != _MAGIC or fingerprint != self.fingerprint or size != self.size:
+            raise ProfileFormatError(
+                f"stored {self.entity} profile has layout {fingerprint:#x}/{size}; this version "
+                f"expects {self.fingerprint:#x}/{self.size}: rebuild profiles with a replay"
+            )
+        values = array("d")
+        values.frombytes(data[_HEADER.size :])
+        return values.tolist()

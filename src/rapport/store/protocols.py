@@ -1,0 +1,123 @@
+"""The narrow protocols every storage backend implements (DESIGN.md principle 8).
+
+Each backend passes the shared conformance suite in ``tests/conformance``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+ProfileKey = tuple[str, str]
+"""(entity kind, entity id)."""
+
+
+class ConcurrentUpdateError(RuntimeError):
+    """A profile changed since it was read: the writer must re-read and re-apply."""
+
+    def __init__(self, keys: Collection[ProfileKey]) -> None:
+        super().__init__(f"profiles changed concurrently: {sorted(keys)[:5]}")
+        self.keys = list(keys)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredProfile:
+    data: bytes
+    version: int
+    """Incremented on every write; 0 means "not stored yet"."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """An accepted event as the log keeps it."""
+
+    event_id: str
+    type: str
+    customer_id: str
+    time: float
+    """Event time, seconds since the Unix epoch."""
+    digest: str
+    """Hash of the canonical body: a re-sent event with the same id and digest is a duplicate."""
+    body: bytes
+    """Canonical JSON of the event."""
+    merchant_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A rejected input, kept with the reason so that nothing sent is ever silently lost."""
+
+    received_at: float
+    code: str
+    field: str
+    reason: str
+    raw: str
+    event_id: str | None = None
+
+
+@runtime_checkable
+class ProfileStore(Protocol):
+    def get_many(self, keys: Collection[ProfileKey]) -> dict[ProfileKey, StoredProfile]:
+        """The stored profiles among ``keys``; absent keys are left out."""
+        ...
+
+    def put_many(self, items: Sequence[tuple[ProfileKey, bytes, int]]) -> None:
+        """Write (key, data, version read) for each item, all or nothing.
+
+        Raises :class:`ConcurrentUpdateError` if any stored version is not the one read.
+        """
+        ...
+
+    def delete(self, key: ProfileKey) -> bool: ...
+
+    def count(self) -> int: ...
+
+
+@runtime_checkable
+class EventLog(Protocol):
+    def append(self, records: Sequence[EventRecord]) -> None:
+        """Append new events in arrival order. Ids already logged are an error (ValueError)."""
+        ...
+
+    def lookup(self, event_ids: Collection[str]) -> dict[str, EventRecord]:
+        """The logged events among ``event_ids``."""
+        ...
+
+    def scan(self, customer_id: str | None = None) -> Iterator[EventRecord]:
+        """Logged events in arrival order, optionally of one customer."""
+        ...
+
+    def count(self) -> int: ...
+
+
+@runtime_checkable
+class DeadLetterStore(Protocol):
+    def put(self, letters: Sequence[DeadLetter]) -> None: ...
+
+    def recent(self, limit: int = 100) -> list[DeadLetter]:
+        """The latest dead letters, newest first."""
+        ...
+
+    def count(self) -> int: ...
+
+
+@dataclass
+class Stores:
+    """The backends one engine uses, and a unit of work spanning them where they allow it."""
+
+    profiles: ProfileStore
+    events: EventLog
+    dead_letters: DeadLetterStore
+    transaction: TransactionFactory
+    url: str
+    close: Closer
+
+
+class TransactionFactory(Protocol):
+    def __call__(self) -> AbstractContextManager[None]: ...
+
+
+class Closer(Protocol):
+    def __call__(self) -> None: ...

@@ -1,0 +1,252 @@
+"""The embedded default: profiles, event log and dead letters in one SQLite file (WAL)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rapport.store.protocols import (
+    ConcurrentUpdateError,
+    DeadLetter,
+    EventRecord,
+    ProfileKey,
+    StoredProfile,
+    Stores,
+)
+
+# SQLite's default limit on bound parameters is 32766 in current builds, 999 in old ones.
+_CHUNK = 900
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    time REAL NOT NULL,
+    merchant_id TEXT,
+    digest TEXT NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_customer ON events (customer_id, seq);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY,
+    received_at REAL NOT NULL,
+    code TEXT NOT NULL,
+    field TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    event_id TEXT,
+    raw TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS profiles (
+    entity TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (entity, entity_id)
+) WITHOUT ROWID;
+"""
+
+
+class SqliteDatabase:
+    """One connection to the file, with nested units of work collapsed into one transaction."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode loses no committed transaction on an application crash; only an OS
+        # crash or power loss can drop the latest commits. The file never corrupts either way.
+        self.connection.execute("PRAGMA synchronous=NORMAL")
+        self.connection.execute("PRAGMA busy_timeout=10000")
+        self.connection.executescript(_SCHEMA)
+        self._depth = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.connection.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self.connection.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self.connection.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self.connection.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+class SqliteProfileStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    def get_many(self, keys: Collection[ProfileKey]) -> dict[ProfileKey, StoredProfile]:
+        found: dict[ProfileKey, StoredProfile] = {}
+        by_entity: dict[str, list[str]] = {}
+        for entity, entity_id in keys:
+            by_entity.setdefault(entity, []).append(entity_id)
+        for entity, ids in by_entity.items():
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                rows = self.db.query(
+                    f"SELECT entity_id, version, data FROM profiles "
+                    f"WHERE entity = ? AND entity_id IN ({marks})",
+                    [entity, *chunk],
+                )
+                for entity_id, version, data in rows:
+                    found[(entity, entity_id)] = StoredProfile(bytes(data), version)
+        return found
+
+    def put_many(self, items: Sequence[tuple[ProfileKey, bytes, int]]) -> None:
+        if not items:
+            return
+        with self.db.transaction():
+            current = self.get_many([key for key, _, _ in items])
+            stale = [
+                key
+                for key, _, version in items
+                if (current[key].version if key in current else 0) != version
+            ]
+            if stale:
+                raise ConcurrentUpdateError(stale)
+            self.db.connection.executemany(
+                "INSERT INTO profiles (entity, entity_id, version, data) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (entity, entity_id) DO UPDATE SET "
+                "version = excluded.version, data = excluded.data",
+                [(e, i, version + 1, data) for (e, i), data, version in items],
+            )
+
+    def delete(self, key: ProfileKey) -> bool:
+        with self.db.transaction():
+            cursor = self.db.connection.execute(
+                "DELETE FROM profiles WHERE entity = ? AND entity_id = ?", key
+            )
+            return cursor.rowcount > 0
+
+    def count(self) -> int:
+        return int(self.db.query("SELECT count(*) FROM profiles")[0][0])
+
+
+class SqliteEventLog:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    def append(self, records: Sequence[EventRecord]) -> None:
+        if not records:
+            return
+        try:
+            with self.db.transaction():
+                self.db.connection.executemany(
+                    "INSERT INTO events (event_id, type, customer_id, time, merchant_id, digest, "
+                    "body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (r.event_id, r.type, r.customer_id, r.time, r.merchant_id, r.digest, r.body)
+                        for r in records
+                    ],
+                )
+        except sqlite3.IntegrityError as error:
+            raise ValueError(f"an event id is already in the log: {error}") from error
+
+    def lookup(self, event_ids: Collection[str]) -> dict[str, EventRecord]:
+        found: dict[str, EventRecord] = {}
+        for chunk in _chunks(list(event_ids)):
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.query(
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE event_id IN ({marks})", chunk
+            ):
+                record = _record(row)
+                found[record.event_id] = record
+        return found
+
+    def scan(self, customer_id: str | None = None) -> Iterator[EventRecord]:
+        last = 0
+        while True:
+            if customer_id is None:
+                rows = self.db.query(
+                    f"SELECT seq, {_EVENT_COLUMNS} FROM events WHERE seq > ? "
+                    "ORDER BY seq LIMIT 5000",
+                    (last,),
+                )
+            else:
+                rows = self.db.query(
+                    f"SELECT seq, {_EVENT_COLUMNS} FROM events WHERE customer_id = ? AND seq > ? "
+                    "ORDER BY seq LIMIT 5000",
+                    (customer_id, last),
+                )
+            if not rows:
+                return
+            for row in rows:
+                yield _record(row[1:])
+            last = rows[-1][0]
+
+    def count(self) -> int:
+        return int(self.db.query("SELECT count(*) FROM events")[0][0])
+
+
+_EVENT_COLUMNS = "event_id, type, customer_id, time, merchant_id, digest, body"
+
+
+def _record(row: Sequence[Any]) -> EventRecord:
+    event_id, kind, customer_id, time, merchant_id, digest, body = row
+    return EventRecord(event_id, kind, customer_id, time, digest, bytes(body), merchant_id)
+
+
+class SqliteDeadLetterStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    def put(self, letters: Sequence[DeadLetter]) -> None:
+        if not letters:
+            return
+        with self.db.transaction():
+            self.db.connection.executemany(
+                "INSERT INTO dead_letters (received_at, code, field, reason, event_id, raw) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(d.received_at, d.code, d.field, d.reason, d.event_id, d.raw) for d in letters],
+            )
+
+    def recent(self, limit: int = 100) -> list[DeadLetter]:
+        rows = self.db.query(
+            "SELECT received_at, code, field, reason, raw, event_id FROM dead_letters "
+            "ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [DeadLetter(*row) for row in rows]
+
+    def count(self) -> int:
+        return int(self.db.query("SELECT count(*) FROM dead_letters")[0][0])
+
+
+def open_sqlite(path: str | Path) -> Stores:
+    db = SqliteDatabase(path)
+    return Stores(
+        profiles=SqliteProfileStore(db),
+        events=SqliteEventLog(db),
+        dead_letters=SqliteDeadLetterStore(db),
+        transaction=db.transaction,
+        url=f"sqlite:///{db.path}",
+        close=db.close,
+    )
