@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 
 from rapport.store.protocols import (
     ConcurrentUpdateError,
@@ -15,9 +15,36 @@ from rapport.store.protocols import (
 )
 
 
-class MemoryProfileStore:
+class UndoLog:
+    """Transactions for the in-memory stores: every write inside one records how to undo it."""
+
     def __init__(self) -> None:
+        self._undo: list[Callable[[], None]] | None = None
+
+    def record(self, undo: Callable[[], None]) -> None:
+        if self._undo is not None:
+            self._undo.append(undo)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._undo is not None:
+            yield
+            return
+        self._undo = []
+        try:
+            yield
+        except BaseException:
+            for undo in reversed(self._undo):
+                undo()
+            raise
+        finally:
+            self._undo = None
+
+
+class MemoryProfileStore:
+    def __init__(self, undo: UndoLog | None = None) -> None:
         self._rows: dict[ProfileKey, StoredProfile] = {}
+        self._undo = undo or UndoLog()
 
     def get_many(self, keys: Collection[ProfileKey]) -> dict[ProfileKey, StoredProfile]:
         rows = self._rows
@@ -28,18 +55,32 @@ class MemoryProfileStore:
         stale = [key for key, _, version in items if _version(rows.get(key)) != version]
         if stale:
             raise ConcurrentUpdateError(stale)
+        previous = {key: rows.get(key) for key, _, _ in items}
         for key, data, version in items:
             rows[key] = StoredProfile(data, version + 1)
+        self._undo.record(lambda: self._restore(previous))
+
+    def _restore(self, previous: dict[ProfileKey, StoredProfile | None]) -> None:
+        for key, row in previous.items():
+            if row is None:
+                self._rows.pop(key, None)
+            else:
+                self._rows[key] = row
 
     def delete(self, key: ProfileKey) -> bool:
-        return self._rows.pop(key, None) is not None
+        row = self._rows.pop(key, None)
+        if row is None:
+            return False
+        self._undo.record(lambda: self._restore({key: row}))
+        return True
 
     def count(self) -> int:
         return len(self._rows)
 
 
 class MemoryEventLog:
-    def __init__(self) -> None:
+    def __init__(self, undo: UndoLog | None = None) -> None:
+        self._undo = undo or UndoLog()
         self._by_id: dict[str, EventRecord] = {}
         self._order: list[EventRecord] = []
 
@@ -52,6 +93,12 @@ class MemoryEventLog:
         for record in records:
             self._by_id[record.event_id] = record
             self._order.append(record)
+        self._undo.record(lambda: self._truncate(len(records)))
+
+    def _truncate(self, count: int) -> None:
+        for record in self._order[len(self._order) - count :]:
+            del self._by_id[record.event_id]
+        del self._order[len(self._order) - count :]
 
     def lookup(self, event_ids: Collection[str]) -> dict[str, EventRecord]:
         by_id = self._by_id
@@ -67,11 +114,14 @@ class MemoryEventLog:
 
 
 class MemoryDeadLetterStore:
-    def __init__(self) -> None:
+    def __init__(self, undo: UndoLog | None = None) -> None:
+        self._undo = undo or UndoLog()
         self._letters: list[DeadLetter] = []
 
     def put(self, letters: Sequence[DeadLetter]) -> None:
+        size = len(self._letters)
         self._letters.extend(letters)
+        self._undo.record(lambda: self._letters.__delitem__(slice(size, None)))
 
     def recent(self, limit: int = 100) -> list[DeadLetter]:
         return self._letters[::-1][:limit]
@@ -85,11 +135,12 @@ def _version(stored: StoredProfile | None) -> int:
 
 
 def open_memory() -> Stores:
+    undo = UndoLog()
     return Stores(
-        profiles=MemoryProfileStore(),
-        events=MemoryEventLog(),
-        dead_letters=MemoryDeadLetterStore(),
-        transaction=contextlib.nullcontext,
+        profiles=MemoryProfileStore(undo),
+        events=MemoryEventLog(undo),
+        dead_letters=MemoryDeadLetterStore(undo),
+        transaction=undo.transaction,
         url="memory://",
         close=lambda: None,
     )

@@ -1,0 +1,1 @@
+"""The ``rapport`` command line: thin commands over :class:`rapport.Engine`."""

@@ -1,0 +1,24 @@
+"""The ``rapport`` application: one module per command."""
+
+from __future__ import annotations
+
+import typer
+
+from rapport.cli.backfill import backfill
+from rapport.cli.demo import demo
+from rapport.cli.ingest import ingest
+from rapport.cli.profile import profile
+
+app = typer.Typer(
+    name="rapport",
+    help="Rapport: behavioral profiles and decisions for financial services.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command()(ingest)
+app.command()(profile)
+app.command()(backfill)
+app.command()(demo)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,3 @@
+from tests.conformance.backends import stores
+
+__all__ = ["stores"]

@@ -1,0 +1,146 @@
+"""One suite, every backend: the behaviour the engine relies on from its stores."""
+
+from __future__ import annotations
+
+import pytest
+
+from rapport.store import ConcurrentUpdateError, DeadLetter, EventRecord, Stores
+from rapport.store.protocols import DeadLetterStore, EventLog, ProfileStore
+
+
+def record(
+    event_id: str, customer: str = "c1", time: float = 1.0, merchant: str | None = None
+) -> EventRecord:
+    return EventRecord(
+        event_id, "transaction", customer, time, f"d-{event_id}", b'{"x":1}', merchant
+    )
+
+
+def test_backends_implement_the_protocols(stores: Stores) -> None:
+    assert isinstance(stores.profiles, ProfileStore)
+    assert isinstance(stores.events, EventLog)
+    assert isinstance(stores.dead_letters, DeadLetterStore)
+
+
+def test_profile_round_trip_and_versions(stores: Stores) -> None:
+    profiles = stores.profiles
+    key = ("customer", "c1")
+    assert profiles.get_many([key]) == {}
+    profiles.put_many([(key, b"one", 0)])
+    stored = profiles.get_many([key])[key]
+    assert (stored.data, stored.version) == (b"one", 1)
+    profiles.put_many([(key, b"two", 1)])
+    stored = profiles.get_many([key])[key]
+    assert (stored.data, stored.version) == (b"two", 2)
+    assert profiles.count() == 1
+
+
+def test_stale_write_is_refused_and_changes_nothing(stores: Stores) -> None:
+    profiles = stores.profiles
+    a, b = ("customer", "a"), ("merchant", "b")
+    profiles.put_many([(a, b"a1", 0)])
+    with pytest.raises(ConcurrentUpdateError) as raised:
+        # b is new (version 0 is right) but a was read before its first write: all or nothing.
+        profiles.put_many([(b, b"b1", 0), (a, b"a-stale", 0)])
+    assert a in [tuple(k) for k in raised.value.keys]
+    assert profiles.get_many([a, b]) == {a: profiles.get_many([a])[a]}
+    assert profiles.get_many([a])[a].data == b"a1"
+
+
+def test_no_lost_update_between_two_writers(stores: Stores) -> None:
+    profiles = stores.profiles
+    key = ("customer", "shared")
+    profiles.put_many([(key, b"0", 0)])
+    first = profiles.get_many([key])[key]
+    second = profiles.get_many([key])[key]
+    profiles.put_many([(key, first.data + b"+a", first.version)])
+    with pytest.raises(ConcurrentUpdateError):
+        profiles.put_many([(key, second.data + b"+b", second.version)])
+    retried = profiles.get_many([key])[key]
+    profiles.put_many([(key, retried.data + b"+b", retried.version)])
+    assert profiles.get_many([key])[key].data == b"0+a+b"
+
+
+def test_entities_with_the_same_id_are_distinct(stores: Stores) -> None:
+    stores.profiles.put_many([(("customer", "x"), b"c", 0), (("device", "x"), b"d", 0)])
+    found = stores.profiles.get_many([("customer", "x"), ("device", "x"), ("merchant", "x")])
+    assert {k: v.data for k, v in found.items()} == {("customer", "x"): b"c", ("device", "x"): b"d"}
+
+
+def test_profile_delete(stores: Stores) -> None:
+    key = ("customer", "gone")
+    stores.profiles.put_many([(key, b"x", 0)])
+    assert stores.profiles.delete(key) is True
+    assert stores.profiles.delete(key) is False
+    assert stores.profiles.get_many([key]) == {}
+
+
+def test_many_keys_in_one_call(stores: Stores) -> None:
+    keys = [("customer", f"c{i}") for i in range(2500)]
+    stores.profiles.put_many([(k, k[1].encode(), 0) for k in keys])
+    found = stores.profiles.get_many(keys)
+    assert len(found) == 2500
+    assert all(found[k].data == k[1].encode() for k in keys)
+
+
+def test_event_log_keeps_arrival_order_and_looks_up(stores: Stores) -> None:
+    log = stores.events
+    log.append([record("e2", time=5.0), record("e1", time=1.0, merchant="m1")])
+    log.append([record("e3", customer="c2", time=3.0)])
+    assert [r.event_id for r in log.scan()] == ["e2", "e1", "e3"]
+    assert [r.event_id for r in log.scan("c1")] == ["e2", "e1"]
+    found = log.lookup(["e1", "missing"])
+    assert list(found) == ["e1"]
+    assert found["e1"] == record("e1", time=1.0, merchant="m1")
+    assert log.count() == 3
+
+
+def test_event_log_refuses_a_second_copy(stores: Stores) -> None:
+    stores.events.append([record("e1")])
+    with pytest.raises(ValueError, match="already"):
+        stores.events.append([record("e9"), record("e1")])
+    assert stores.events.count() == 1
+
+
+def test_event_log_scans_past_page_boundaries(stores: Stores) -> None:
+    stores.events.append([record(f"e{i:05d}", time=float(i)) for i in range(12_001)])
+    ids = [r.event_id for r in stores.events.scan()]
+    assert len(ids) == 12_001
+    assert ids == sorted(ids)
+
+
+def _write_everywhere_then_fail(stores: Stores) -> None:
+    with stores.transaction():
+        stores.events.append([record("e1")])
+        stores.profiles.put_many([(("customer", "c1"), b"x", 0)])
+        stores.dead_letters.put([DeadLetter(1.0, "invalid_field", "x", "bad", "{}")])
+        raise RuntimeError("abort")
+
+
+def test_transaction_rolls_back_every_store(stores: Stores) -> None:
+    stores.profiles.put_many([(("customer", "c0"), b"before", 0)])
+    with pytest.raises(RuntimeError, match="abort"):
+        _write_everywhere_then_fail(stores)
+    assert stores.events.count() == 0
+    assert stores.profiles.count() == 1
+    assert stores.profiles.get_many([("customer", "c0")])[("customer", "c0")].data == b"before"
+    assert stores.dead_letters.count() == 0
+
+
+def test_dead_letters_round_trip(stores: Stores) -> None:
+    letters = [
+        DeadLetter(
+            10.0, "invalid_field", "payload.amount", "Expected `float` > 0.0", '{"a":-1}', "e1"
+        ),
+        DeadLetter(
+            11.0,
+            "malformed_json",
+            "",
+            "JSON is malformed",
+            "{not json\udcff".encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+        ),
+    ]
+    stores.dead_letters.put(letters)
+    assert stores.dead_letters.count() == 2
+    assert stores.dead_letters.recent(10) == letters[::-1]
+    assert stores.dead_letters.recent(1) == [letters[1]]
