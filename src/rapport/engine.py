@@ -21,8 +21,9 @@ from rapport.profiles.admission import (
 )
 from rapport.profiles.catalog import Entity, FeatureValue
 from rapport.profiles.family import EVENT_COUNT
-from rapport.profiles.fold import ProfileFold, ProfileKey
+from rapport.profiles.fold import ProfileFold
 from rapport.store import ConcurrentUpdateError, DeadLetter, Stores, open_stores
+from rapport.store.protocols import ProfileKey
 
 TimeLike = dt.datetime | float | str
 
@@ -148,29 +149,23 @@ class Engine:
         }
         merchants.update(batch_merchants(candidates))
         keys = self.admission.keys(candidates, merchants)
-        stored = stores.profiles.get_many([(str(e), i) for e, i in keys])
+        stored = stores.profiles.get_many(keys)
         layouts = self.fold.layouts
         states: dict[ProfileKey, list[float]] = {}
         versions: dict[ProfileKey, int] = {}
-        for key in keys:
-            row = stored.get((str(key.entity), key.entity_id))
-            if row is not None:
-                states[key] = layouts[key.entity].loads(row.data)
-                versions[key] = row.version
+        for key, row in stored.items():
+            states[key] = layouts[Entity(key[0])].loads(row.data)
+            versions[key] = row.version
         verdicts, records, letters, touched = self.admission.run(
             candidates,
             known_digests,
             merchants,
             states,
-            lambda key: layouts[key.entity].new_state(),
+            lambda key: layouts[Entity(key[0])].new_state(),
             received_at,
         )
         writes = [
-            (
-                (str(key.entity), key.entity_id),
-                layouts[key.entity].dumps(states[key]),
-                versions.get(key, 0),
-            )
+            (key, layouts[Entity(key[0])].dumps(states[key]), versions.get(key, 0))
             for key in touched
         ]
         with stores.transaction():
@@ -205,7 +200,7 @@ class Engine:
     def _replay_customer(self, customer_id: str, until: float) -> list[float]:
         layout = self.fold.layouts[Entity.CUSTOMER]
         state = layout.new_state()
-        key = ProfileKey(Entity.CUSTOMER, customer_id)
+        key: ProfileKey = (Entity.CUSTOMER, customer_id)
         for record in self.stores.events.scan(customer_id):
             if record.time <= until:
                 event = parse_event(record.body)

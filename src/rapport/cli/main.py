@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from rapport.cli.backfill import backfill
+from rapport.cli.catalog import catalog
 from rapport.cli.demo import demo
 from rapport.cli.ingest import ingest
 from rapport.cli.profile import profile
@@ -19,6 +20,7 @@ app.command()(ingest)
 app.command()(profile)
 app.command()(backfill)
 app.command()(demo)
+app.command()(catalog)
 
 if __name__ == "__main__":
     app()

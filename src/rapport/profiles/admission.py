@@ -22,8 +22,8 @@ from rapport.events.validation import (
     raw_text,
 )
 from rapport.profiles.catalog import Entity
-from rapport.profiles.fold import ProfileFold, ProfileKey, event_type
-from rapport.store.protocols import DeadLetter, EventRecord
+from rapport.profiles.fold import ProfileFold, event_type
+from rapport.store.protocols import DeadLetter, EventRecord, ProfileKey
 
 Status = Literal["accepted", "duplicate", "rejected"]
 
@@ -160,7 +160,7 @@ class Admission:
                 letters.append(_letter(received_at, c.raw, event_id, rejection))
                 continue
             t = event.timestamp.timestamp()
-            customer = ProfileKey(Entity.CUSTOMER, event.customer_id)
+            customer: ProfileKey = (Entity.CUSTOMER, event.customer_id)
             state = states.get(customer)
             if state is None:
                 state = states[customer] = new_state(customer)
@@ -182,7 +182,7 @@ class Admission:
             for key in keys:
                 if key not in states:
                     states[key] = new_state(key)
-            self.fold.apply(event, merchant, states)
+            self.fold.apply(event, merchant, states, keys=keys, t=t)
             touched.update(keys)
             known_digests[event_id] = c.digest
             if isinstance(event, TransactionEvent):

@@ -20,7 +20,8 @@ import pyarrow.parquet as pq
 from rapport.events.validation import RawEvent
 from rapport.profiles.admission import Admission, Candidate, batch_merchants, parse_batch
 from rapport.profiles.catalog import Entity
-from rapport.profiles.fold import ProfileFold, ProfileKey, event_type
+from rapport.profiles.fold import ProfileFold, event_type
+from rapport.store.protocols import ProfileKey
 
 _ROWS_PER_GROUP = 20_000
 
@@ -105,7 +106,7 @@ def backfill(
                 known,
                 merchants,
                 states,
-                lambda key: fold.layouts[key.entity].new_state(),
+                lambda key: fold.layouts[Entity(key[0])].new_state(),
                 time.time(),
                 before_apply=record_row,
             )

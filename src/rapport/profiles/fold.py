@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple
 
-from rapport.events.model import BaseEvent, FraudReportEvent, TransactionEvent
+from rapport.events.model import EVENT_TYPES, BaseEvent, TransactionEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.families import default_families
 from rapport.profiles.family import Family, FoldContext
 from rapport.profiles.layout import Layout
-
-
-class ProfileKey(NamedTuple):
-    entity: Entity
-    entity_id: str
+from rapport.store.protocols import ProfileKey
 
 
 def build_layouts(families: Iterable[Family] | None = None) -> dict[Entity, Layout]:
@@ -37,11 +32,11 @@ class ProfileFold:
 
     def keys_for(self, event: BaseEvent, merchant_id: str | None) -> list[ProfileKey]:
         """The entities an event updates: its customer, and its merchant and device if any."""
-        keys = [ProfileKey(Entity.CUSTOMER, event.customer_id)]
+        keys: list[ProfileKey] = [(Entity.CUSTOMER, event.customer_id)]
         if merchant_id is not None:
-            keys.append(ProfileKey(Entity.MERCHANT, merchant_id))
+            keys.append((Entity.MERCHANT, merchant_id))
         if event.device_id is not None and event_type(event) in self._device_types:
-            keys.append(ProfileKey(Entity.DEVICE, event.device_id))
+            keys.append((Entity.DEVICE, event.device_id))
         return keys
 
     def apply(
@@ -50,35 +45,30 @@ class ProfileFold:
         merchant_id: str | None,
         states: Mapping[ProfileKey, list[float]],
         only: Entity | None = None,
+        keys: list[ProfileKey] | None = None,
+        t: float | None = None,
     ) -> None:
         """Fold the event into each state it concerns (of one entity kind if ``only``).
 
-        ``states`` must hold every key the event concerns.
+        ``states`` must hold every key the event concerns; ``keys`` may pass them precomputed.
         """
         kind = event_type(event)
         timestamp = event.timestamp
         ctx = FoldContext(
-            t=timestamp.timestamp(),
+            t=timestamp.timestamp() if t is None else t,
             hour=timestamp.hour + timestamp.minute / 60.0 + timestamp.second / 3600.0,
             weekday=timestamp.weekday(),
             merchant_id=merchant_id if isinstance(event, TransactionEvent) else None,
         )
-        for key in self.keys_for(event, merchant_id):
-            if only is not None and key.entity is not only:
-                continue
-            self.layouts[key.entity].update(states[key], event, kind, ctx)
+        layouts = self.layouts
+        for key in self.keys_for(event, merchant_id) if keys is None else keys:
+            if only is None or key[0] == only:
+                layouts[Entity(key[0])].update(states[key], event, kind, ctx)
 
 
-def merchant_of(event: BaseEvent, reported: Mapping[str, str | None]) -> str | None:
-    """The merchant an event concerns: a transaction's own, or a fraud report's transaction's."""
-    if isinstance(event, TransactionEvent):
-        return event.payload.merchant_id
-    if isinstance(event, FraudReportEvent):
-        return reported.get(event.payload.transaction_event_id)
-    return None
+_TAGS: dict[type, str] = {cls: tag for tag, cls in EVENT_TYPES.items()}
 
 
 def event_type(event: BaseEvent) -> str:
-    tag = type(event).__struct_config__.tag
-    assert isinstance(tag, str)
-    return tag
+    """The event's ``type`` tag."""
+    return _TAGS[type(event)]

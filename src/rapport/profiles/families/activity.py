@@ -6,12 +6,22 @@ import math
 
 from rapport.events.model import BaseEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
-from rapport.profiles.decay import DAY, block_add, block_read, block_size, decayed_mean_std, rates
+from rapport.profiles.decay import (
+    DAY,
+    block_add,
+    block_read,
+    block_size,
+    decayed_mean_std,
+    rates,
+    ratio,
+)
 from rapport.profiles.family import FIRST_EVENT, Family, FoldContext
 
 ACTIVITY_TYPES = frozenset({"transaction", "login", "page_view"})
 _COUNT_RATES = rates(DAY, 7 * DAY, 30 * DAY)
 _GAP_RATES = rates(30 * DAY)
+_MIN_GAPS = 3.0
+_MIN_LOG_STD = 0.5
 
 
 def _log_gap(seconds: float) -> float:
@@ -29,7 +39,7 @@ class ActivityRhythm(Family):
         "counted); the latest activity time is the maximum seen."
     )
 
-    _LAST, _GAP, _Z, _COUNTS = 0, 1, 2, 3
+    _LAST, _GAP, _COUNTS = 0, 1, 2
     _GAPS = _COUNTS + block_size(1, _COUNT_RATES)
     size = _GAPS + block_size(3, _GAP_RATES)
 
@@ -84,11 +94,8 @@ class ActivityRhythm(Family):
             state[offset + self._LAST] = max(last, t)
             return
         gap = _log_gap(t - last)
-        n, total, squares = block_read(state, offset + self._GAPS, _GAP_RATES, 3, t)
-        mean, std = decayed_mean_std(n, total, squares)
-        state[offset + self._Z] = (gap - mean) / max(std, 0.5) if n >= 3 else 0.0
-        state[offset + self._GAP] = t - last
         block_add(state, offset + self._GAPS, _GAP_RATES, (1.0, gap, gap * gap), t)
+        state[offset + self._GAP] = t - last
         state[offset + self._LAST] = t
 
     def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
@@ -96,13 +103,29 @@ class ActivityRhythm(Family):
         n, total, squares = block_read(state, offset + self._GAPS, _GAP_RATES, 3, at)
         mean, std = decayed_mean_std(n, total, squares)
         last = state[offset + self._LAST]
+        last_gap = state[offset + self._GAP]
         out["activity_events_1d"] = c1
         out["activity_events_7d"] = c7
         out["activity_events_30d"] = c30
-        out["activity_rate_ratio_7d_30d"] = (c7 / 7.0) / (c30 / 30.0) if c30 > 1e-9 else 0.0
+        out["activity_rate_ratio_7d_30d"] = ratio(c7 / 7.0, c30 / 30.0)
         out["days_since_activity"] = (at - last) / DAY if last > 0 else 0.0
         out["tenure_days"] = max(0.0, at - state[FIRST_EVENT]) / DAY
         out["gap_typical_hours"] = math.expm1(mean) / 60.0 if n > 1e-9 else 0.0
         out["gap_log_std"] = std
-        out["last_gap_hours"] = state[offset + self._GAP] / 3600.0
-        out["last_gap_zscore"] = state[offset + self._Z]
+        out["last_gap_hours"] = last_gap / 3600.0
+        out["last_gap_zscore"] = self._gap_zscore(n, total, squares, last_gap, last, at)
+
+    @staticmethod
+    def _gap_zscore(
+        n: float, total: float, squares: float, last_gap: float, last: float, at: float
+    ) -> float:
+        """The latest gap against the gaps before it (its own contribution removed)."""
+        if last_gap <= 0:
+            return 0.0
+        gap = _log_gap(last_gap)
+        weight = math.exp(-_GAP_RATES[0] * max(0.0, at - last))
+        before = n - weight
+        if before < _MIN_GAPS:
+            return 0.0
+        mean, std = decayed_mean_std(before, total - weight * gap, squares - weight * gap * gap)
+        return (gap - mean) / max(std, _MIN_LOG_STD)
