@@ -16,14 +16,20 @@ from msgspec import Meta
 
 SCHEMA_VERSION = 1
 
-Identifier = Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[^\s\x00-\x1f]+$")]
+# Patterns end in \Z, not $: in Python's re, $ also matches before a final newline, which would
+# let "evt-1\n" through as a second id that looks like the first.
+IDENTIFIER_PATTERN = r"^[^\s\x00-\x1f]+\Z"
+CURRENCY_PATTERN = r"^[A-Z]{3}\Z"
+MCC_PATTERN = r"^[0-9]{4}\Z"
+COUNTRY_PATTERN = r"^[A-Z]{2}\Z"
+Identifier = Annotated[str, Meta(min_length=1, max_length=128, pattern=IDENTIFIER_PATTERN)]
 Text = Annotated[str, Meta(min_length=1, max_length=256)]
 Money = Annotated[float, Meta(gt=0, le=1e12)]
 SignedMoney = Annotated[float, Meta(ge=-1e12, le=1e12)]
 NonNegativeMoney = Annotated[float, Meta(ge=0, le=1e12)]
-Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
-MerchantCategoryCode = Annotated[str, Meta(pattern=r"^[0-9]{4}$")]
-CountryCode = Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
+Currency = Annotated[str, Meta(pattern=CURRENCY_PATTERN)]
+MerchantCategoryCode = Annotated[str, Meta(pattern=MCC_PATTERN)]
+CountryCode = Annotated[str, Meta(pattern=COUNTRY_PATTERN)]
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]
 Timestamp = Annotated[dt.datetime, Meta(tz=True)]

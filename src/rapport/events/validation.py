@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
-from rapport.events.model import EVENT_TYPES, BaseEvent, Event
+from rapport.events.model import (
+    COUNTRY_PATTERN,
+    CURRENCY_PATTERN,
+    EVENT_TYPES,
+    IDENTIFIER_PATTERN,
+    MCC_PATTERN,
+    BaseEvent,
+    Event,
+)
 
 # The contract bounds one event's serialised size; a larger one is refused before it is parsed so
 # that one bad producer cannot make the engine allocate without limit.
@@ -19,7 +28,16 @@ RawEvent = bytes | str | dict[str, Any]
 _json_decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
 _json_encoder = msgspec.json.Encoder()
 _any_decoder = msgspec.json.Decoder()
-_path_pattern = re.compile(r"^(?P<reason>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_path_pattern = re.compile(
+    r"^(?P<reason>.*?)(?: - at (?:`key` in )?`\$(?P<path>[^`]*)`)?\Z", re.DOTALL
+)
+# msgspec names a failed pattern by its regex; say what the pattern means instead.
+_PATTERN_MEANINGS = {
+    IDENTIFIER_PATTERN: "1 to 128 characters without spaces or control characters",
+    CURRENCY_PATTERN: "a three-letter ISO 4217 currency code such as EUR",
+    MCC_PATTERN: "a four-digit merchant category code such as 5411",
+    COUNTRY_PATTERN: "a two-letter ISO 3166 country code such as FR",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +66,12 @@ def raw_text(raw: RawEvent) -> str:
     if isinstance(raw, bytes):
         return raw.decode("utf-8", errors="replace")
     if isinstance(raw, str):
-        return raw
+        # A lone surrogate cannot be stored as UTF-8; keep it visible as an escape instead.
+        return raw.encode("utf-8", "backslashreplace").decode()
     try:
-        return _json_encoder.encode(raw).decode()
+        # The standard library writes NaN and Infinity as such, so the dead letter shows what
+        # was actually sent (msgspec would write null).
+        return json.dumps(raw, ensure_ascii=False, default=repr)
     except (TypeError, ValueError, OverflowError):
         return repr(raw)
 
@@ -59,7 +80,12 @@ def parse_event(raw: RawEvent) -> Event:
     """Validate one raw event against the v1 contract, or raise :class:`EventRejectedError`."""
     if isinstance(raw, dict):
         return _convert(raw)
-    data = raw.encode() if isinstance(raw, str) else raw
+    try:
+        data = raw.encode() if isinstance(raw, str) else raw
+    except UnicodeEncodeError as error:
+        raise EventRejectedError(
+            Rejection("malformed_json", "", f"not valid text: {error}")
+        ) from None
     if len(data) > MAX_EVENT_BYTES:
         raise EventRejectedError(
             Rejection(
@@ -70,6 +96,9 @@ def parse_event(raw: RawEvent) -> Event:
         return _json_decoder.decode(data)
     except msgspec.ValidationError as error:
         raise EventRejectedError(_explain(str(error), data)) from None
+    except UnicodeDecodeError as error:
+        reason = f"not valid UTF-8: {error.reason} at byte {error.start}"
+        raise EventRejectedError(Rejection("malformed_json", "", reason)) from None
     except msgspec.DecodeError as error:
         hint = ""
         if b"NaN" in data or b"Infinity" in data:
@@ -97,8 +126,17 @@ def _convert(obj: dict[str, Any]) -> Event:
 def _explain(message: str, source: bytes | dict[str, Any]) -> Rejection:
     match = _path_pattern.match(message)
     reason = match.group("reason") if match else message
+    if " - at `key` in " in message:
+        reason = f"a key is invalid: {reason}"
     path = (match.group("path") or "") if match else ""
-    field = path.lstrip(".").replace("[", ".").replace("]", "").replace("`", "")
+    field = re.sub(
+        r"\[(\d+|\.\.\.)\]", lambda m: "" if m.group(1) == "..." else f".{m.group(1)}", path
+    )
+    field = field.lstrip(".")
+    for pattern, meaning in _PATTERN_MEANINGS.items():
+        reason = reason.replace(f"matching regex {pattern!r}", f"that is {meaning}")
+    if not field and reason.startswith("Expected `object`"):
+        return Rejection("not_an_object", "", f"an event must be a JSON object; {reason}")
     # Cross-field checks (``__post_init__``) name their own field as "name: reason".
     own_field = re.match(r"^([a-z_]+): (.*)$", reason, re.DOTALL)
     if own_field:

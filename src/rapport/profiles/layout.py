@@ -84,6 +84,9 @@ class Layout:
 
     def read(self, state: list[float], at: float | None = None) -> dict[str, float]:
         """Every feature of the entity as of ``at`` (default: its latest event time)."""
+        if state[EVENT_COUNT] == 0:
+            # An entity with no events has no statistics, not statistics measured from 1970.
+            return dict.fromkeys((spec.name for spec in self.specs), 0.0)
         last = state[LAST_EVENT]
         when = last if at is None or at < last else at
         out: dict[str, float] = {}
