@@ -150,23 +150,22 @@ class Engine:
         merchants.update(batch_merchants(candidates))
         keys = self.admission.keys(candidates, merchants)
         stored = stores.profiles.get_many(keys)
-        layouts = self.fold.layouts
+        fold = self.fold
         states: dict[ProfileKey, list[float]] = {}
         versions: dict[ProfileKey, int] = {}
         for key, row in stored.items():
-            states[key] = layouts[Entity(key[0])].loads(row.data)
+            states[key] = fold.layout_of(key).loads(row.data)
             versions[key] = row.version
         verdicts, records, letters, touched = self.admission.run(
             candidates,
             known_digests,
             merchants,
             states,
-            lambda key: layouts[Entity(key[0])].new_state(),
+            fold.new_state,
             received_at,
         )
         writes = [
-            (key, layouts[Entity(key[0])].dumps(states[key]), versions.get(key, 0))
-            for key in touched
+            (key, fold.layout_of(key).dumps(states[key]), versions.get(key, 0)) for key in touched
         ]
         with stores.transaction():
             stores.profiles.put_many(writes)

@@ -106,7 +106,7 @@ def backfill(
                 known,
                 merchants,
                 states,
-                lambda key: fold.layouts[Entity(key[0])].new_state(),
+                fold.new_state,
                 time.time(),
                 before_apply=record_row,
             )

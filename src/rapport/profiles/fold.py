@@ -23,12 +23,20 @@ class ProfileFold:
 
     def __init__(self, layouts: Mapping[Entity, Layout] | None = None) -> None:
         self.layouts = dict(layouts or build_layouts())
+        self._by_name: dict[str, Layout] = {str(e): layout for e, layout in self.layouts.items()}
         self.specs: tuple[FeatureSpec, ...] = tuple(
             spec for layout in self.layouts.values() for spec in layout.specs
         )
         self._device_types = frozenset(
             t for f in self.layouts[Entity.DEVICE].families for t in f.event_types
         )
+
+    def layout_of(self, key: ProfileKey) -> Layout:
+        """The layout of a profile key's entity kind."""
+        return self._by_name[key[0]]
+
+    def new_state(self, key: ProfileKey) -> list[float]:
+        return self._by_name[key[0]].new_state()
 
     def keys_for(self, event: BaseEvent, merchant_id: str | None) -> list[ProfileKey]:
         """The entities an event updates: its customer, and its merchant and device if any."""
@@ -60,10 +68,10 @@ class ProfileFold:
             weekday=timestamp.weekday(),
             merchant_id=merchant_id if isinstance(event, TransactionEvent) else None,
         )
-        layouts = self.layouts
+        by_name = self._by_name
         for key in self.keys_for(event, merchant_id) if keys is None else keys:
             if only is None or key[0] == only:
-                layouts[Entity(key[0])].update(states[key], event, kind, ctx)
+                by_name[key[0]].update(states[key], event, kind, ctx)
 
 
 _TAGS: dict[type, str] = {cls: tag for tag, cls in EVENT_TYPES.items()}

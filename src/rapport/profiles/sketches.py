@@ -19,9 +19,18 @@ import zlib
 EMPTY = -1.0
 
 
+_HASHES: dict[str, float] = {}
+_HASH_CACHE_LIMIT = 200_000
+
+
 def stable_hash(identifier: str) -> float:
     """A process-independent 32-bit hash (Python's ``hash`` is salted per process)."""
-    return float(zlib.crc32(identifier.encode()))
+    cached = _HASHES.get(identifier)
+    if cached is None:
+        if len(_HASHES) >= _HASH_CACHE_LIMIT:
+            _HASHES.clear()
+        cached = _HASHES[identifier] = float(zlib.crc32(identifier.encode()))
+    return cached
 
 
 class RecencySet:
