@@ -1,0 +1,1 @@
+"""Rapport's benchmark: a generated workload and one ``make bench`` run that measures it."""
