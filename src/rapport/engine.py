@@ -22,6 +22,7 @@ from rapport.profiles.admission import (
 from rapport.profiles.catalog import Entity, FeatureValue
 from rapport.profiles.family import EVENT_COUNT
 from rapport.profiles.fold import ProfileFold
+from rapport.profiles.state import State
 from rapport.store import ConcurrentUpdateError, DeadLetter, Stores, open_stores
 from rapport.store.protocols import ProfileKey
 
@@ -151,7 +152,7 @@ class Engine:
         keys = self.admission.keys(candidates, merchants)
         stored = stores.profiles.get_many(keys)
         fold = self.fold
-        states: dict[ProfileKey, list[float]] = {}
+        states: dict[ProfileKey, State] = {}
         versions: dict[ProfileKey, int] = {}
         for key, row in stored.items():
             states[key] = fold.layout_of(key).loads(row.data)
@@ -196,7 +197,7 @@ class Engine:
             state = self._replay_customer(entity_id, when)
         return self._profile(kind, entity_id, state, when)
 
-    def _replay_customer(self, customer_id: str, until: float) -> list[float]:
+    def _replay_customer(self, customer_id: str, until: float) -> State:
         layout = self.fold.layouts[Entity.CUSTOMER]
         state = layout.new_state()
         key: ProfileKey = (Entity.CUSTOMER, customer_id)
@@ -206,9 +207,7 @@ class Engine:
                 self.fold.apply(event, record.merchant_id, {key: state}, only=Entity.CUSTOMER)
         return state
 
-    def _profile(
-        self, kind: Entity, entity_id: str, state: list[float], at: float | None
-    ) -> Profile:
+    def _profile(self, kind: Entity, entity_id: str, state: State, at: float | None) -> Profile:
         layout = self.fold.layouts[kind]
         count = int(state[EVENT_COUNT])
         when = layout.last_event_time(state) if at is None else at

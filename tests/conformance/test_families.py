@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import math
 import pkgutil
+from array import array
 from importlib import import_module
 
 import pytest
@@ -14,6 +15,7 @@ from rapport.profiles import build_layouts
 from rapport.profiles import families as families_package
 from rapport.profiles.families import default_families
 from rapport.profiles.family import CLOCK_SIZE, Family, FoldContext
+from rapport.profiles.state import State
 from tests.profiles.samples import sample_events
 
 FAMILIES = default_families()
@@ -58,8 +60,8 @@ def test_specs_are_complete(family: Family) -> None:
         assert len(family.late_events) > 40, "order-dependent features say how late events count"
 
 
-def _state(family: Family) -> list[float]:
-    state = [0.0] * (CLOCK_SIZE + family.size)
+def _state(family: Family) -> State:
+    state = array("d", bytes(8 * (CLOCK_SIZE + family.size)))
     state[0] = -math.inf
     family.init(state, CLOCK_SIZE)
     return state

@@ -23,6 +23,7 @@ from rapport.events.validation import (
 )
 from rapport.profiles.catalog import Entity
 from rapport.profiles.fold import ProfileFold, event_type
+from rapport.profiles.state import State
 from rapport.store.protocols import DeadLetter, EventRecord, ProfileKey
 
 Status = Literal["accepted", "duplicate", "rejected"]
@@ -128,10 +129,10 @@ class Admission:
         candidates: Iterable[Candidate],
         known_digests: MutableMapping[str, str],
         merchants: MutableMapping[str, str | None],
-        states: MutableMapping[ProfileKey, list[float]],
-        new_state: Callable[[ProfileKey], list[float]],
+        states: MutableMapping[ProfileKey, State],
+        new_state: Callable[[ProfileKey], State],
         received_at: float,
-        before_apply: Callable[[Candidate, list[float]], None] | None = None,
+        before_apply: Callable[[Candidate, State], None] | None = None,
     ) -> tuple[list[Verdict], list[EventRecord], list[DeadLetter], set[ProfileKey]]:
         """Admit each candidate in order.
 

@@ -21,6 +21,7 @@ from rapport.events.validation import RawEvent
 from rapport.profiles.admission import Admission, Candidate, batch_merchants, parse_batch
 from rapport.profiles.catalog import Entity
 from rapport.profiles.fold import ProfileFold, event_type
+from rapport.profiles.state import State
 from rapport.store.protocols import ProfileKey
 
 _ROWS_PER_GROUP = 20_000
@@ -88,13 +89,13 @@ def backfill(
             *[(name, pa.float64()) for name in names],
         ]
     )
-    states: dict[ProfileKey, list[float]] = {}
+    states: dict[ProfileKey, State] = {}
     known: dict[str, str] = {}
     merchants: dict[str, str | None] = {}
     buffer = _RowBuffer(names)
     summary = BackfillSummary()
 
-    def record_row(candidate: Candidate, state: list[float]) -> None:
+    def record_row(candidate: Candidate, state: State) -> None:
         buffer.add(candidate, layout.read(state, candidate.event.timestamp.timestamp()))
 
     with pq.ParquetWriter(str(out), schema, compression="zstd") as writer:

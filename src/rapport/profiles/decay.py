@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from rapport.profiles.state import State
+
 HOUR = 3600.0
 DAY = 86400.0
 LN2 = math.log(2.0)
@@ -30,7 +32,7 @@ def block_size(stat_count: int, decay_rates: Sequence[float]) -> int:
 
 
 def block_add(
-    state: list[float],
+    state: State,
     offset: int,
     decay_rates: Sequence[float],
     contributions: Sequence[float],
@@ -57,7 +59,7 @@ def block_add(
 
 
 def block_read(
-    state: list[float], offset: int, decay_rates: Sequence[float], stat_count: int, at: float
+    state: State, offset: int, decay_rates: Sequence[float], stat_count: int, at: float
 ) -> list[float]:
     """All sums of the block decayed to time ``at``, half-life-major order.
 
@@ -75,7 +77,7 @@ def block_read(
 
 
 def block_read_rate(
-    state: list[float],
+    state: State,
     offset: int,
     decay_rates: Sequence[float],
     stat_count: int,

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from rapport.events.model import BaseEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
+from rapport.profiles.state import State
 
 # The clock at the head of every entity state: latest event time, first event time, event count.
 LAST_EVENT, FIRST_EVENT, EVENT_COUNT = 0, 1, 2
@@ -46,13 +47,13 @@ class Family:
     def specs(self) -> list[FeatureSpec]:
         raise NotImplementedError
 
-    def init(self, state: list[float], offset: int) -> None:
+    def init(self, state: State, offset: int) -> None:
         """Set the initial state (zeros are already there)."""
 
-    def update(self, state: list[float], offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         raise NotImplementedError
 
-    def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
+    def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         raise NotImplementedError
 
     def spec(

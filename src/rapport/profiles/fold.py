@@ -9,6 +9,7 @@ from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.families import default_families
 from rapport.profiles.family import Family, FoldContext
 from rapport.profiles.layout import Layout
+from rapport.profiles.state import State
 from rapport.store.protocols import ProfileKey
 
 
@@ -35,7 +36,7 @@ class ProfileFold:
         """The layout of a profile key's entity kind."""
         return self._by_name[key[0]]
 
-    def new_state(self, key: ProfileKey) -> list[float]:
+    def new_state(self, key: ProfileKey) -> State:
         return self._by_name[key[0]].new_state()
 
     def keys_for(self, event: BaseEvent, merchant_id: str | None) -> list[ProfileKey]:
@@ -51,7 +52,7 @@ class ProfileFold:
         self,
         event: BaseEvent,
         merchant_id: str | None,
-        states: Mapping[ProfileKey, list[float]],
+        states: Mapping[ProfileKey, State],
         only: Entity | None = None,
         keys: list[ProfileKey] | None = None,
         t: float | None = None,

@@ -18,6 +18,7 @@ from rapport.profiles.family import (
     Family,
     FoldContext,
 )
+from rapport.profiles.state import State
 
 _HEADER = struct.Struct("<4sII")
 _MAGIC = b"RPF1"
@@ -53,7 +54,7 @@ class Layout:
         for family, offset in zip(self.families, self.offsets, strict=True):
             for event_type in family.event_types:
                 self._dispatch.setdefault(event_type, []).append((family, offset))
-        self._blank = [0.0] * self.size
+        self._blank = array("d", bytes(8 * self.size))
         self._blank[LAST_EVENT] = -math.inf
         for family, offset in zip(self.families, self.offsets, strict=True):
             family.init(self._blank, offset)
@@ -62,15 +63,13 @@ class Layout:
     def serialized_size(self) -> int:
         return _HEADER.size + 8 * self.size
 
-    def new_state(self) -> list[float]:
-        return list(self._blank)
+    def new_state(self) -> State:
+        return array("d", self._blank)
 
-    def last_event_time(self, state: list[float]) -> float:
+    def last_event_time(self, state: State) -> float:
         return state[LAST_EVENT]
 
-    def update(
-        self, state: list[float], event: BaseEvent, event_type: str, ctx: FoldContext
-    ) -> None:
+    def update(self, state: State, event: BaseEvent, event_type: str, ctx: FoldContext) -> None:
         """Fold one event into the state in O(1)."""
         t = ctx.t
         ctx.late = t < state[LAST_EVENT]
@@ -82,7 +81,7 @@ class Layout:
             state[LAST_EVENT] = t
         state[EVENT_COUNT] += 1
 
-    def read(self, state: list[float], at: float | None = None) -> dict[str, float]:
+    def read(self, state: State, at: float | None = None) -> dict[str, float]:
         """Every feature of the entity as of ``at`` (default: its latest event time)."""
         if state[EVENT_COUNT] == 0:
             # An entity with no events has no statistics, not statistics measured from 1970.
@@ -94,10 +93,10 @@ class Layout:
             family.read(state, offset, when, out)
         return out
 
-    def dumps(self, state: list[float]) -> bytes:
-        return _HEADER.pack(_MAGIC, self.fingerprint, self.size) + array("d", state).tobytes()
+    def dumps(self, state: State) -> bytes:
+        return _HEADER.pack(_MAGIC, self.fingerprint, self.size) + state.tobytes()
 
-    def loads(self, data: bytes) -> list[float]:
+    def loads(self, data: bytes) -> State:
         magic, fingerprint, size = _HEADER.unpack_from(data)
         if magic != _MAGIC or fingerprint != self.fingerprint or size != self.size:
             raise ProfileFormatError(
@@ -105,5 +104,5 @@ class Layout:
                 f"expects {self.fingerprint:#x}/{self.size}: rebuild profiles with a replay"
             )
         values = array("d")
-        values.frombytes(data[_HEADER.size :])
-        return values.tolist()
+        values.frombytes(memoryview(data)[_HEADER.size :])
+        return values

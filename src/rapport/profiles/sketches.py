@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 import zlib
 
+from rapport.profiles.state import State
+
 EMPTY = -1.0
 
 
@@ -43,11 +45,11 @@ class RecencySet:
         self.rate = math.log(2.0) / half_life_seconds
         self.size = 3 * capacity
 
-    def init(self, state: list[float], offset: int) -> None:
+    def init(self, state: State, offset: int) -> None:
         for i in range(offset, offset + self.capacity):
             state[i] = EMPTY
 
-    def observe(self, state: list[float], offset: int, key: float, t: float) -> bool:
+    def observe(self, state: State, offset: int, key: float, t: float) -> bool:
         """Record ``key`` seen at ``t``; return whether it was already known."""
         k = self.capacity
         hashes = state[offset : offset + k]
@@ -66,13 +68,13 @@ class RecencySet:
         state[i + 2 * k] = 1.0
         return False
 
-    def known(self, state: list[float], offset: int, key: float) -> bool:
+    def known(self, state: State, offset: int, key: float) -> bool:
         return key in state[offset : offset + self.capacity]
 
-    def occupied(self, state: list[float], offset: int) -> int:
+    def occupied(self, state: State, offset: int) -> int:
         return sum(1 for h in state[offset : offset + self.capacity] if h != EMPTY)
 
-    def familiar(self, state: list[float], offset: int, at: float, min_weight: float) -> int:
+    def familiar(self, state: State, offset: int, at: float, min_weight: float) -> int:
         """How many identifiers still carry at least ``min_weight`` of decayed familiarity."""
         k = self.capacity
         count = 0
@@ -84,7 +86,7 @@ class RecencySet:
                 count += 1
         return count
 
-    def _victim(self, state: list[float], offset: int, t: float) -> int:
+    def _victim(self, state: State, offset: int, t: float) -> int:
         k = self.capacity
         best, best_weight = 0, math.inf
         for j in range(k):

@@ -16,6 +16,7 @@ from rapport.profiles.decay import (
     ratio,
 )
 from rapport.profiles.family import FIRST_EVENT, Family, FoldContext
+from rapport.profiles.state import State
 
 ACTIVITY_TYPES = frozenset({"transaction", "login", "page_view"})
 _COUNT_RATES = rates(DAY, 7 * DAY, 30 * DAY)
@@ -86,7 +87,7 @@ class ActivityRhythm(Family):
             ),
         ]
 
-    def update(self, state: list[float], offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         t = ctx.t
         block_add(state, offset + self._COUNTS, _COUNT_RATES, (1.0,), t)
         last = state[offset + self._LAST]
@@ -98,7 +99,7 @@ class ActivityRhythm(Family):
         state[offset + self._GAP] = t - last
         state[offset + self._LAST] = t
 
-    def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
+    def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         c1, c7, c30 = block_read(state, offset + self._COUNTS, _COUNT_RATES, 1, at)
         n, total, squares = block_read(state, offset + self._GAPS, _GAP_RATES, 3, at)
         mean, std = decayed_mean_std(n, total, squares)

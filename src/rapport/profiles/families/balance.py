@@ -7,6 +7,7 @@ from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates, ratio
 from rapport.profiles.families.income import looks_like_salary
 from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.state import State
 
 _BALANCE_RATES = rates(7 * DAY, 30 * DAY)
 _BALANCE_STATS = 3  # observations, balance, overdrawn observations
@@ -65,7 +66,7 @@ class Balance(Family):
             s("days_since_statement", "Days since the latest statement", "days"),
         ]
 
-    def update(self, state: list[float], offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         t = ctx.t
         if isinstance(event, TransactionEvent):
             balance = event.payload.balance_after
@@ -88,7 +89,7 @@ class Balance(Family):
                 state[offset + self._LIMIT] = payload.credit_limit
                 state[offset + self._STMT_T] = t
 
-    def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
+    def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         n7, b7, _, n30, b30, o30 = block_read(
             state, offset + self._FAST, _BALANCE_RATES, _BALANCE_STATS, at
         )

@@ -9,6 +9,7 @@ from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_read, block_size, rates
 from rapport.profiles.families.mcc import GROUPS, group_of
 from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.state import State
 
 _HALF_LIVES = (("7d", 7 * DAY), ("30d", 30 * DAY))
 _RATES = rates(*(h for _, h in _HALF_LIVES))
@@ -35,7 +36,7 @@ class CategoryShares(Family):
             for group in GROUPS
         ]
 
-    def update(self, state: list[float], offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         assert isinstance(event, TransactionEvent)
         payload = event.payload
         if payload.direction != "debit":
@@ -57,7 +58,7 @@ class CategoryShares(Family):
             for h, factor in enumerate(factors):
                 state[offset + 1 + h * _G + group] += payload.amount * factor
 
-    def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
+    def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         values = block_read(state, offset, _RATES, _G, at)
         for h, (label, _) in enumerate(_HALF_LIVES):
             row = values[h * _G : (h + 1) * _G]

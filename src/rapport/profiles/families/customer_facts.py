@@ -6,6 +6,7 @@ from rapport.events.model import BaseEvent, CustomerUpdateEvent, FraudReportEven
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates
 from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.state import State
 
 _RATES = rates(90 * DAY, 365 * DAY)
 _INCOME_KEYS = ("declared_income", "annual_income", "income")
@@ -59,7 +60,7 @@ class CustomerFacts(Family):
             ),
         ]
 
-    def update(self, state: list[float], offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         t = ctx.t
         if isinstance(event, FraudReportEvent):
             fraud = event.payload.is_fraud
@@ -88,7 +89,7 @@ class CustomerFacts(Family):
                 state[offset + self._PRODUCTS] = float(products)
             state[offset + self._FACTS_T] = t
 
-    def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
+    def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         f90, c90, f365, _ = block_read(state, offset + self._BLOCK, _RATES, 2, at)
         fraud_t = state[offset + self._FRAUD_T]
         out["declared_income"] = state[offset + self._INCOME]

@@ -7,6 +7,7 @@ from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates
 from rapport.profiles.family import FIRST_EVENT, Family, FoldContext
 from rapport.profiles.sketches import RecencySet, stable_hash
+from rapport.profiles.state import State
 
 _RATES = rates(DAY, 30 * DAY)
 _STATS = 3  # events, failed logins, events by a customer new to the device
@@ -61,11 +62,11 @@ class DeviceUsage(Family):
             s("device_age_days", "Days since the device was first seen", "days"),
         ]
 
-    def init(self, state: list[float], offset: int) -> None:
+    def init(self, state: State, offset: int) -> None:
         _CUSTOMERS.init(state, offset + self._CUST)
         _COUNTRIES.init(state, offset + self._CTRY)
 
-    def update(self, state: list[float], offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         t = ctx.t
         known = _CUSTOMERS.observe(state, offset + self._CUST, stable_hash(event.customer_id), t)
         if event.location is not None and event.location.country is not None:
@@ -73,7 +74,7 @@ class DeviceUsage(Family):
         failed = 1.0 if isinstance(event, LoginEvent) and not event.payload.success else 0.0
         block_add(state, offset + self._BLOCK, _RATES, (1.0, failed, 0.0 if known else 1.0), t)
 
-    def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
+    def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         e1, f1, _, e30, _, new30 = block_read(state, offset + self._BLOCK, _RATES, _STATS, at)
         out["device_events_1d"] = e1
         out["device_events_30d"] = e30

@@ -7,6 +7,7 @@ from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates, ratio
 from rapport.profiles.family import Family, FoldContext
 from rapport.profiles.sketches import stable_hash
+from rapport.profiles.state import State
 
 _LOGIN_RATES = rates(DAY, 7 * DAY, 30 * DAY)
 _LOGIN_STATS = 2  # logins, failed logins
@@ -80,7 +81,7 @@ class Engagement(Family):
             s("days_since_login", "Days since the latest successful login", "days"),
         ]
 
-    def update(self, state: list[float], offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         t = ctx.t
         if isinstance(event, LoginEvent):
             ok = event.payload.success
@@ -109,7 +110,7 @@ class Engagement(Family):
                 t,
             )
 
-    def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
+    def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         l1, f1, l7, f7, l30, _ = block_read(state, offset + self._LOGINS, _LOGIN_RATES, 2, at)
         v7, _, _, h7, n7, v30, d30, s30, h30, n30 = block_read(
             state, offset + self._PAGES, _PAGE_RATES, _PAGE_STATS, at

@@ -8,6 +8,7 @@ from rapport.events.model import BaseEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates
 from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.state import State
 
 EARTH_RADIUS_KM = 6371.0088
 _RATES = rates(90 * DAY)
@@ -65,7 +66,7 @@ class Geography(Family):
             s("hours_since_location", "Hours since the latest located action", "hours"),
         ]
 
-    def update(self, state: list[float], offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         location = event.location
         if location is None or location.lat is None or location.lon is None:
             return
@@ -90,7 +91,7 @@ class Geography(Family):
         vector = (1.0, math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
         block_add(state, offset + self._HOME, _RATES, vector, t)
 
-    def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
+    def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         w, x, y, z = block_read(state, offset + self._HOME, _RATES, 4, at)
         last_t = state[offset + self._T]
         out["last_distance_km"] = state[offset + self._DIST]

@@ -9,6 +9,7 @@ from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates, ratio
 from rapport.profiles.families.activity import ACTIVITY_TYPES
 from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.state import State
 
 _RATES = rates(30 * DAY, 90 * DAY)
 _STATS = 6  # weight, cos/sin of hour angle, cos/sin of weekday angle, night events
@@ -67,7 +68,7 @@ class TimeHabits(Family):
             s("last_weekday_deviation", "Days between the latest action and the usual day", "days"),
         ]
 
-    def update(self, state: list[float], offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         hour_angle = ctx.hour * _HOUR_ANGLE
         day_angle = ctx.weekday * _DAY_ANGLE
         night = 1.0 if NIGHT_HOURS[0] <= ctx.hour < NIGHT_HOURS[1] else 0.0
@@ -85,7 +86,7 @@ class TimeHabits(Family):
             state[offset + self._DAY] = float(ctx.weekday)
             state[offset + self._TIME] = ctx.t
 
-    def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
+    def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         values = block_read(state, offset + self._BLOCK, _RATES, _STATS, at)
         w30, night30 = values[0], values[5]
         w, hc, hs, dc, ds, night90 = values[_STATS:]

@@ -8,6 +8,7 @@ from rapport.events.model import BaseEvent, TransactionEvent, TransactionPayload
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, decayed_mean_std, rates
 from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.state import State
 
 _RATES = rates(30 * DAY, 90 * DAY)
 _STATS = 4  # credits, credit amount, salary credits, salary amount
@@ -85,7 +86,7 @@ class Income(Family):
             ),
         ]
 
-    def update(self, state: list[float], offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         assert isinstance(event, TransactionEvent)
         payload = event.payload
         if payload.direction != "credit":
@@ -111,7 +112,7 @@ class Income(Family):
             state[offset + self._LAST_T] = t
             state[offset + self._LAST_AMOUNT] = amount
 
-    def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
+    def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         _, i30, _, s30, _, i90, s90n, s90 = block_read(
             state, offset + self._CREDITS, _RATES, _STATS, at
         )

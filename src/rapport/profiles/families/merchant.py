@@ -12,6 +12,7 @@ from rapport.events.model import BaseEvent, FraudReportEvent, TransactionEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, HOUR, block_add, block_read, block_size, rates, ratio
 from rapport.profiles.family import FIRST_EVENT, Family, FoldContext
+from rapport.profiles.state import State
 
 _TRAFFIC_RATES = rates(HOUR, DAY, 30 * DAY)
 _TRAFFIC_STATS = 4  # transactions, amount, log amount, small amounts
@@ -57,13 +58,13 @@ class MerchantTraffic(Family):
             s("merchant_age_days", "Days since the merchant's first transaction", "days"),
         ]
 
-    def update(self, state: list[float], offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         assert isinstance(event, TransactionEvent)
         amount = event.payload.amount
         small = 1.0 if amount <= SMALL_AMOUNT else 0.0
         block_add(state, offset, _TRAFFIC_RATES, (1.0, amount, math.log1p(amount), small), ctx.t)
 
-    def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
+    def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         n1h, _, _, small1h, n1d, _, _, _, n30, _, log30, _ = block_read(
             state, offset, _TRAFFIC_RATES, _TRAFFIC_STATS, at
         )
@@ -117,7 +118,7 @@ class MerchantRisk(Family):
             ),
         ]
 
-    def update(self, state: list[float], offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         t = ctx.t
         if isinstance(event, TransactionEvent):
             block_add(state, offset + self._BLOCK, _RISK_RATES, (1.0, 0.0, 0.0), t)
@@ -128,7 +129,7 @@ class MerchantRisk(Family):
             if fraud:
                 state[offset + self._FRAUD_T] = max(state[offset + self._FRAUD_T], t)
 
-    def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
+    def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         _, f30, _, n90, f90, c90 = block_read(
             state, offset + self._BLOCK, _RISK_RATES, _RISK_STATS, at
         )

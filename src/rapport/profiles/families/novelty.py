@@ -7,6 +7,7 @@ from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates, ratio
 from rapport.profiles.family import Family, FoldContext
 from rapport.profiles.sketches import RecencySet, stable_hash
+from rapport.profiles.state import State
 
 _RATES = rates(7 * DAY, 30 * DAY)
 # Per half-life: merchant events, new merchants, device events, new devices, country events, new
@@ -87,12 +88,12 @@ class Novelty(Family):
             s("familiar_countries", "Countries the customer is regularly active in", "countries"),
         ]
 
-    def init(self, state: list[float], offset: int) -> None:
+    def init(self, state: State, offset: int) -> None:
         _MERCHANTS.init(state, offset + self._M)
         _DEVICES.init(state, offset + self._D)
         _COUNTRIES.init(state, offset + self._C)
 
-    def update(self, state: list[float], offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         t = ctx.t
         counts = [0.0] * _STATS
         if ctx.merchant_id is not None:
@@ -114,7 +115,7 @@ class Novelty(Family):
         if counts[0] or counts[2] or counts[4]:
             block_add(state, offset + self._BLOCK, _RATES, counts, t)
 
-    def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
+    def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         v7 = block_read(state, offset + self._BLOCK, _RATES, _STATS, at)
         v30 = v7[_STATS:]
         out["last_merchant_is_new"] = state[offset]

@@ -7,6 +7,7 @@ from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates, ratio
 from rapport.profiles.family import Family, FoldContext
 from rapport.profiles.sketches import EMPTY, stable_hash
+from rapport.profiles.state import State
 
 _RATES = rates(90 * DAY)
 _RESPONSES = ("accepted", "declined", "ignored", "clicked")
@@ -72,11 +73,11 @@ class OfferResponses(Family):
             )
         return specs
 
-    def init(self, state: list[float], offset: int) -> None:
+    def init(self, state: State, offset: int) -> None:
         for i in range(_PENDING):
             state[offset + 3 * i] = EMPTY
 
-    def update(self, state: list[float], offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         t = ctx.t
         counts = [0.0] * _STATS
         if isinstance(event, OfferResponseEvent):
@@ -98,7 +99,7 @@ class OfferResponses(Family):
         if responded:
             self._respond(state, offset, stable_hash(decision), t)
 
-    def _remember(self, state: list[float], offset: int, key: float, t: float, group: int) -> None:
+    def _remember(self, state: State, offset: int, key: float, t: float, group: int) -> None:
         oldest, oldest_t = 0, float("inf")
         for i in range(_PENDING):
             slot = offset + 3 * i
@@ -113,7 +114,7 @@ class OfferResponses(Family):
         delivered[_CHANNEL_STATS * group] = 1.0
         block_add(state, offset + self._CHANNELS, _RATES, delivered, t)
 
-    def _respond(self, state: list[float], offset: int, key: float, t: float) -> None:
+    def _respond(self, state: State, offset: int, key: float, t: float) -> None:
         for i in range(_PENDING):
             slot = offset + 3 * i
             if state[slot] == key and t >= state[slot + 1]:
@@ -126,7 +127,7 @@ class OfferResponses(Family):
                 state[slot] = EMPTY  # one latency per delivery: the first response
                 return
 
-    def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
+    def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         accepted, declined, ignored, clicked, delivered, opened, _, unsubscribed = block_read(
             state, offset + self._BLOCK, _RATES, _STATS, at
         )

@@ -6,6 +6,7 @@ from rapport.events.model import BaseEvent, CreditOutcomeEvent, RepaymentEvent, 
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates, ratio
 from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.state import State
 
 _RATES = rates(90 * DAY, 365 * DAY)
 _STATS = 6  # repayments, late ones, days late, minimum-only ones, delinquencies, defaults
@@ -62,7 +63,7 @@ class Repayment(Family):
             s("defaults_365d", "Default credit outcomes, 1-year half-life", "outcomes"),
         ]
 
-    def update(self, state: list[float], offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         t = ctx.t
         if isinstance(event, StatementEvent):
             if not ctx.late:
@@ -101,7 +102,7 @@ class Repayment(Family):
                     t,
                 )
 
-    def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
+    def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         values = block_read(state, offset + self._BLOCK, _RATES, _STATS, at)
         n90, late90, days90, min90 = values[:4]
         n365, late365 = values[_STATS], values[_STATS + 1]

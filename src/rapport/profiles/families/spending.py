@@ -23,6 +23,7 @@ from rapport.profiles.decay import (
     ratio,
 )
 from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.state import State
 
 _HALF_LIVES = (("1h", HOUR), ("1d", DAY), ("7d", 7 * DAY), ("30d", 30 * DAY), ("90d", 90 * DAY))
 _RATES = rates(*(h for _, h in _HALF_LIVES))
@@ -72,7 +73,7 @@ class Spending(Family):
             ),
         ]
 
-    def update(self, state: list[float], offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         assert isinstance(event, TransactionEvent)
         payload = event.payload
         if payload.direction != "debit":
@@ -87,7 +88,7 @@ class Spending(Family):
             state[offset + self._AMOUNT] = amount
             state[offset + self._TIME] = t
 
-    def read(self, state: list[float], offset: int, at: float, out: dict[str, float]) -> None:
+    def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         sums = block_read(state, offset + self._SUMS, _RATES, 2, at)
         for i, (label, _) in enumerate(_HALF_LIVES):
             out[f"debit_count_{label}"] = sums[2 * i]
@@ -105,7 +106,7 @@ class Spending(Family):
         out["last_debit_amount_zscore"] = self._zscore(n, log_sum, log_sq, state, offset, at)
 
     def _zscore(
-        self, n: float, log_sum: float, log_sq: float, state: list[float], offset: int, at: float
+        self, n: float, log_sum: float, log_sq: float, state: State, offset: int, at: float
     ) -> float:
         last_t = state[offset + self._TIME]
         if last_t <= 0:
