@@ -223,7 +223,7 @@ def test_ingest_writes_one_verdict_per_line(events_file: Path, db: Path, tmp_pat
 
 
 def test_ingest_verdict_indexes_span_batches(tmp_path: Path, db: Path) -> None:
-    """Indexes continue across the command's internal batches (5,000 lines each)."""
+    """Indexes continue across the command's internal batches (here 1,000 lines each)."""
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     texts = [
         json.dumps(
@@ -236,7 +236,8 @@ def test_ingest_verdict_indexes_span_batches(tmp_path: Path, db: Path) -> None:
     path.write_text("\n".join(texts) + "\n")
     out = tmp_path / "out.jsonl"
 
-    summary = last_json(invoke(["ingest", path, "--db", db, "--json", "--verdicts", out]))
+    command = ["ingest", path, "--db", db, "--json", "--verdicts", out, "--batch-size", "1000"]
+    summary = last_json(invoke(command))
 
     assert (summary["accepted"], summary["rejected"]) == (5_002, 1)
     verdicts = [json.loads(text) for text in out.read_text().splitlines()]

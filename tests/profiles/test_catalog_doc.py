@@ -12,4 +12,4 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "profiles.md"
 def test_the_documented_catalog_is_the_declared_one() -> None:
     text = DOC.read_text()
     documented = text[text.index(BEGIN) : text.index(END) + len(END)]
-    assert documented == catalog_markdown(), "run: rapport catalog --markdown, paste into the doc"
+    assert documented == catalog_markdown(), "run: rapport catalog --write docs/profiles.md"

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from rapport.cli.common import console
-from rapport.profiles.describe import catalog_markdown
+from rapport.profiles.describe import catalog_markdown, update_document
 from rapport.profiles.fold import build_layouts
 
 
 def catalog(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print as Markdown")] = False,
+    write: Annotated[
+        Path | None, typer.Option(help="Rewrite the catalog section of this Markdown file")
+    ] = None,
 ) -> None:
     """List the feature catalog."""
+    if write is not None:
+        changed = update_document(write)
+        console.print(f"{write}: {'updated' if changed else 'already up to date'}")
+        return
     if markdown:
         print(catalog_markdown())
         return

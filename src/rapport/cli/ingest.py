@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from rapport.cli.common import (
+    BATCH_LINES,
     DEFAULT_DB_VALUE,
     DbOption,
     JsonOption,
@@ -30,6 +31,9 @@ def ingest(
     verdicts: Annotated[
         Path | None, typer.Option(help="Write every line's verdict to this JSON Lines file")
     ] = None,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Lines applied and written as one unit of work")
+    ] = BATCH_LINES,
 ) -> None:
     """Ingest EVENTS: accepted events update profiles, duplicates are acknowledged, rejected
     lines are dead-lettered with the field and the reason."""
@@ -40,7 +44,7 @@ def ingest(
     verdict_file = verdicts.open("w") if verdicts else None
     try:
         with Engine(db) as engine, progress_bar() as progress:
-            for batch in read_batches(events, progress, "ingest"):
+            for batch in read_batches(events, progress, "ingest", batch_size):
                 report = engine.ingest(batch)
                 for verdict in report.verdicts:
                     totals[verdict.status] += 1

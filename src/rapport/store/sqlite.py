@@ -123,21 +123,37 @@ class SqliteProfileStore:
     def put_many(self, items: Sequence[tuple[ProfileKey, bytes, int]]) -> None:
         if not items:
             return
+        updates = [(data, e, i, version) for (e, i), data, version in items if version]
+        inserts = [(e, i, data) for (e, i), data, version in items if not version]
+        connection = self.db.connection
         with self.db.transaction():
-            current = self.get_many([key for key, _, _ in items])
-            stale = [
-                key
-                for key, _, version in items
-                if (current[key].version if key in current else 0) != version
-            ]
-            if stale:
-                raise ConcurrentUpdateError(stale)
-            self.db.connection.executemany(
-                "INSERT INTO profiles (entity, entity_id, version, data) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (entity, entity_id) DO UPDATE SET "
-                "version = excluded.version, data = excluded.data",
-                [(e, i, version + 1, data) for (e, i), data, version in items],
-            )
+            # Compare-and-set in the statements themselves: a row whose version moved on, or a
+            # "new" row that someone else created first, is not written, and the counts show it.
+            written = 0
+            if updates:
+                written += connection.executemany(
+                    "UPDATE profiles SET data = ?, version = version + 1 "
+                    "WHERE entity = ? AND entity_id = ? AND version = ?",
+                    updates,
+                ).rowcount
+            if inserts:
+                written += connection.executemany(
+                    "INSERT INTO profiles (entity, entity_id, version, data) VALUES (?, ?, 1, ?) "
+                    "ON CONFLICT (entity, entity_id) DO NOTHING",
+                    inserts,
+                ).rowcount
+            if written != len(items):
+                raise ConcurrentUpdateError(self._stale(items))
+
+    def _stale(self, items: Sequence[tuple[ProfileKey, bytes, int]]) -> list[ProfileKey]:
+        current = self.get_many([key for key, _, _ in items])
+        # Inside the failed transaction the fresh rows are already written with version + 1.
+        return [
+            key
+            for key, data, version in items
+            if key not in current
+            or not (current[key].version == version + 1 and current[key].data == data)
+        ]
 
     def delete(self, key: ProfileKey) -> bool:
         with self.db.transaction():

@@ -6,24 +6,28 @@ from math import exp
 
 from rapport.events.model import BaseEvent, TransactionEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
-from rapport.profiles.decay import DAY, block_read, block_size, rates
+from rapport.profiles.decay import DAY, rates, ratio
 from rapport.profiles.families.mcc import GROUPS, group_of
 from rapport.profiles.family import Family, FoldContext
 from rapport.profiles.state import State
 
 _HALF_LIVES = (("7d", 7 * DAY), ("30d", 30 * DAY))
 _RATES = rates(*(h for _, h in _HALF_LIVES))
-_G = len(GROUPS)
+_SLOT = 1 + len(_RATES)  # the group's own reference time, then one sum per half-life
 
 
 class CategoryShares(Family):
-    """Layout: one block with a decayed spend sum per category group."""
+    """Layout: per group, its reference time and its decayed spend per half-life.
+
+    Each group keeps its own reference time, so a debit touches only its own group's slot
+    instead of decaying all thirteen: the sums are the same as with one shared reference.
+    """
 
     name = "categories"
     entity = Entity.CUSTOMER
     event_types = frozenset({"transaction"})
 
-    size = block_size(_G, _RATES)
+    size = _SLOT * len(GROUPS)
 
     def specs(self) -> list[FeatureSpec]:
         return [
@@ -41,27 +45,22 @@ class CategoryShares(Family):
         payload = event.payload
         if payload.direction != "debit":
             return
-        group = group_of(payload.mcc, payload.category)
-        # Only one group receives the amount: decay the block and add to that one slot, rather
-        # than adding a vector that is zero everywhere else.
-        t, reference = ctx.t, state[offset]
-        elapsed = abs(t - reference)
-        factors = [exp(-rate * elapsed) for rate in _RATES]
+        slot = offset + _SLOT * group_of(payload.mcc, payload.category)
+        t, reference, amount = ctx.t, state[slot], payload.amount
         if t >= reference:
-            for h, factor in enumerate(factors):
-                start = offset + 1 + h * _G
-                for i in range(start, start + _G):
-                    state[i] *= factor
-                state[start + group] += payload.amount
-            state[offset] = t
+            for h, rate in enumerate(_RATES, start=slot + 1):
+                state[h] = state[h] * exp(-rate * (t - reference)) + amount
+            state[slot] = t
         else:
-            for h, factor in enumerate(factors):
-                state[offset + 1 + h * _G + group] += payload.amount * factor
+            for h, rate in enumerate(_RATES, start=slot + 1):
+                state[h] += amount * exp(-rate * (reference - t))
 
     def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
-        values = block_read(state, offset, _RATES, _G, at)
-        for h, (label, _) in enumerate(_HALF_LIVES):
-            row = values[h * _G : (h + 1) * _G]
-            total = sum(row)
-            for group, value in zip(GROUPS, row, strict=True):
-                out[f"share_{group}_{label}"] = value / total if total > 1e-9 else 0.0
+        for h, ((label, _), rate) in enumerate(zip(_HALF_LIVES, _RATES, strict=True), start=1):
+            spend = [
+                state[slot + h] * exp(-rate * max(0.0, at - state[slot]))
+                for slot in range(offset, offset + self.size, _SLOT)
+            ]
+            total = sum(spend)
+            for group, value in zip(GROUPS, spend, strict=True):
+                out[f"share_{group}_{label}"] = ratio(value, total)
