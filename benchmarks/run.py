@@ -33,7 +33,7 @@ from benchmarks.workload import Workload, ensure
 from rapport import Engine
 
 T = TypeVar("T")
-BATCH = 5_000
+BATCH = 20_000  # as `rapport ingest` does by default
 READS = 300
 RESULTS = Path(__file__).with_name("RESULTS.md")
 ALPHAS = (0.5, 0.1, 0.02, 0.005)

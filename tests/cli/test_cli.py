@@ -236,7 +236,9 @@ def test_ingest_verdict_indexes_span_batches(tmp_path: Path, db: Path) -> None:
     path.write_text("\n".join(texts) + "\n")
     out = tmp_path / "out.jsonl"
 
-    command = ["ingest", path, "--db", db, "--json", "--verdicts", out, "--batch-size", "1000"]
+    command: list[str | Path] = [
+        *("ingest", path, "--db", db, "--json", "--verdicts", out, "--batch-size", "1000")
+    ]
     summary = last_json(invoke(command))
 
     assert (summary["accepted"], summary["rejected"]) == (5_002, 1)
