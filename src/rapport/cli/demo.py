@@ -16,10 +16,11 @@ from rapport.profiles.catalog import Entity
 
 # Customers of examples/events.jsonl whose stories the demo tells, and the features that tell
 # each story (examples/make_example_events.py describes the stories).
-STORIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+STORIES: tuple[tuple[str, str, str | None, tuple[str, ...]], ...] = (
     (
         "cust-0001",
         "A steady, disciplined customer",
+        None,
         (
             "income_regularity",
             "salary_interval_days",
@@ -32,7 +33,8 @@ STORIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     (
         "cust-0003",
-        "A compromised card",
+        "A compromised card, as the last fraudulent payment went through",
+        "2026-07-31T16:28:00+02:00",
         (
             "last_debit_amount_zscore",
             "new_merchant_share_7d",
@@ -45,11 +47,13 @@ STORIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "cust-0004",
         "Gambling takes hold",
+        None,
         ("share_gambling_7d", "share_gambling_30d", "night_share_30d", "balance_trend"),
     ),
     (
         "cust-0005",
         "A traveller",
+        None,
         (
             "familiar_countries",
             "new_countries_30d",
@@ -103,8 +107,8 @@ def demo(
             where = f"{letter.field}: " if letter.field else ""
             console.print(f"  [red]{letter.code}[/red] {where}{letter.reason}")
         console.print()
-        for customer, headline, names in STORIES:
-            console.print(_story(engine.profile(customer), headline, names))
+        for customer, headline, at, names in STORIES:
+            console.print(_story(engine.profile(customer, at=at), headline, names))
         _life_change(engine)
         _merchant(engine, "m-terminal-666")
 
@@ -117,7 +121,8 @@ def _story(found: Profile, headline: str, names: tuple[str, ...]) -> Panel:
     for name in names:
         feature = found.features[name]
         table.add_row(name, f"{feature.value:,.2f} {feature.unit}", feature.description)
-    return Panel(table, title=f"{found.entity_id}: {headline}", title_align="left")
+    as_of = f" (as of {found.as_of:%Y-%m-%d %H:%M} UTC)" if found.as_of else ""
+    return Panel(table, title=f"{found.entity_id}: {headline}{as_of}", title_align="left")
 
 
 def _life_change(engine: Engine) -> None:
