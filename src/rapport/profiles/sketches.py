@@ -7,8 +7,8 @@ regular merchants stay known for good while a one-off visit is forgotten as it f
 means "not among this entity's familiar ones", which is what fraud and behavior models need.
 
 Late events: membership is judged against everything seen so far, including events later in event
-time; a slot's last-seen time is the maximum of the times observed, and its weight is the exact
-decayed sum. Which identifier is evicted when the set is full depends on arrival order.
+time; a slot's weight is the exact decayed sum of its sightings. Which identifier is evicted when
+the set is full depends on arrival order.
 """
 
 from __future__ import annotations
@@ -36,64 +36,65 @@ def stable_hash(identifier: str) -> float:
 
 
 class RecencySet:
-    """Layout: ``capacity`` hashes, then their last-seen times, then their weights."""
+    """Layout: the weights' epoch, then ``capacity`` hashes, then their weights.
+
+    Weights are kept *forward-decayed*: each sighting at time t adds ``exp(rate * (t - epoch))``.
+    Every weight then shares the same decay factor at any moment, so comparing familiarity (to
+    pick the slot to evict) needs no exponentials at all, and a late sighting adds exactly what
+    it would have added in order. The epoch moves forward, rescaling the weights, before they
+    could overflow.
+    """
 
     __slots__ = ("capacity", "rate", "size")
+
+    # Rescale when a weight could exceed exp(500): far from float overflow (exp(709)).
+    _MAX_EXPONENT = 500.0
 
     def __init__(self, capacity: int, half_life_seconds: float) -> None:
         self.capacity = capacity
         self.rate = math.log(2.0) / half_life_seconds
-        self.size = 3 * capacity
+        self.size = 1 + 2 * capacity
 
     def init(self, state: State, offset: int) -> None:
-        for i in range(offset, offset + self.capacity):
+        for i in range(offset + 1, offset + 1 + self.capacity):
             state[i] = EMPTY
 
     def observe(self, state: State, offset: int, key: float, t: float) -> bool:
         """Record ``key`` seen at ``t``; return whether it was already known."""
         k = self.capacity
-        hashes = state[offset : offset + k]
+        epoch = state[offset]
+        if epoch == 0.0:
+            epoch = state[offset] = t
+        exponent = self.rate * (t - epoch)
+        if exponent > self._MAX_EXPONENT:
+            self._rebase(state, offset, t)
+            exponent = 0.0
+        weight = math.exp(exponent)
+        hashes = state[offset + 1 : offset + 1 + k]
         if key in hashes:
-            i = offset + hashes.index(key)
-            last = state[i + k]
-            if t >= last:
-                state[i + 2 * k] = state[i + 2 * k] * math.exp(-self.rate * (t - last)) + 1.0
-                state[i + k] = t
-            else:
-                state[i + 2 * k] += math.exp(-self.rate * (last - t))
+            state[offset + 1 + k + hashes.index(key)] += weight
             return True
-        i = offset + self._victim(state, offset, t)
-        state[i] = key
-        state[i + k] = t
-        state[i + 2 * k] = 1.0
+        weights = state[offset + 1 + k : offset + 1 + 2 * k]
+        victim = weights.index(min(weights))  # empty slots weigh 0 and go first
+        state[offset + 1 + victim] = key
+        state[offset + 1 + k + victim] = weight
         return False
 
+    def _rebase(self, state: State, offset: int, t: float) -> None:
+        factor = math.exp(-self.rate * (t - state[offset]))
+        start = offset + 1 + self.capacity
+        for i in range(start, start + self.capacity):
+            state[i] *= factor
+        state[offset] = t
+
     def known(self, state: State, offset: int, key: float) -> bool:
-        return key in state[offset : offset + self.capacity]
+        return key in state[offset + 1 : offset + 1 + self.capacity]
 
     def occupied(self, state: State, offset: int) -> int:
-        return sum(1 for h in state[offset : offset + self.capacity] if h != EMPTY)
+        return sum(1 for h in state[offset + 1 : offset + 1 + self.capacity] if h != EMPTY)
 
     def familiar(self, state: State, offset: int, at: float, min_weight: float) -> int:
         """How many identifiers still carry at least ``min_weight`` of decayed familiarity."""
-        k = self.capacity
-        count = 0
-        for i in range(offset, offset + k):
-            if state[i] == EMPTY:
-                continue
-            weight = state[i + 2 * k] * math.exp(-self.rate * max(0.0, at - state[i + k]))
-            if weight >= min_weight:
-                count += 1
-        return count
-
-    def _victim(self, state: State, offset: int, t: float) -> int:
-        k = self.capacity
-        best, best_weight = 0, math.inf
-        for j in range(k):
-            if state[offset + j] == EMPTY:
-                return j
-            last = state[offset + k + j]
-            weight = state[offset + 2 * k + j] * math.exp(-self.rate * max(0.0, t - last))
-            if weight < best_weight:
-                best, best_weight = j, weight
-        return best
+        start = offset + 1 + self.capacity
+        threshold = min_weight * math.exp(min(700.0, self.rate * (at - state[offset])))
+        return sum(1 for w in state[start : start + self.capacity] if w >= threshold)
