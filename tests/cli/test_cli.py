@@ -438,3 +438,19 @@ def test_demo_runs_and_prints_dead_letter_reasons(tmp_path: Path) -> None:
         assert letter.code in printed
         assert " ".join(letter.reason.split()) in printed
     assert (tmp_path / "tmp" / "demo.db").exists()
+
+
+def test_dead_letters_lists_what_was_rejected(tmp_path: Path, db: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    good = _accepted(SAMPLE)[0].text
+    path.write_text("\n".join([good, "{oops", '{"type": "chargeback"}']) + "\n")
+    assert invoke(["ingest", path, "--db", db]).exit_code == 0
+
+    listed = last_json(invoke(["dead-letters", "--db", db, "--json"]))
+
+    assert listed["total"] == 2
+    assert [d["code"] for d in listed["dead_letters"]] == ["unknown_event_type", "malformed_json"]
+    assert listed["dead_letters"][1]["raw"] == "{oops"
+    table = invoke(["dead-letters", "--db", db])
+    assert table.exit_code == 0
+    assert "2 dead letters" in table.stdout

@@ -6,6 +6,7 @@ import typer
 
 from rapport.cli.backfill import backfill
 from rapport.cli.catalog import catalog
+from rapport.cli.dead_letters import dead_letters
 from rapport.cli.demo import demo
 from rapport.cli.ingest import ingest
 from rapport.cli.profile import profile
@@ -21,6 +22,7 @@ app.command()(profile)
 app.command()(backfill)
 app.command()(demo)
 app.command()(catalog)
+app.command(name="dead-letters")(dead_letters)
 
 if __name__ == "__main__":
     app()
