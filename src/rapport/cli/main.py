@@ -10,6 +10,7 @@ from rapport.cli.dead_letters import dead_letters
 from rapport.cli.demo import demo
 from rapport.cli.ingest import ingest
 from rapport.cli.profile import profile
+from rapport.cli.simulate import simulate
 
 app = typer.Typer(
     name="rapport",
@@ -22,6 +23,7 @@ app.command()(profile)
 app.command()(backfill)
 app.command()(demo)
 app.command()(catalog)
+app.command()(simulate)
 app.command(name="dead-letters")(dead_letters)
 
 if __name__ == "__main__":
