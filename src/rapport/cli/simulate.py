@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from rapport.cli.common import JsonOption, console, emit_json, err_console
 from rapport.sim import SimConfig, SimulatedBank
+from rapport.sim.figures import figures
 
 
 def simulate(
@@ -45,6 +46,7 @@ def simulate(
         "days": days,
         "seed": seed,
         "fraud_transactions": len(bank.truth.fraud),
+        "plausibility": figures(bank.truth, bank.transactions, days).to_dict(),
         "life_events": len(bank.truth.life_events),
         "defaults": len(bank.truth.defaults),
         "decisions": len(bank.truth.decisions),

@@ -72,6 +72,7 @@ class SimulatedBank:
         self.compromised: dict[str, int] = {}  # merchant -> last compromised day
         self.unemployed_since: dict[int, int] = {}
         self.pending = _Pending({}, set(), {})
+        self.transactions = 0
 
     def run(self, out: IO[bytes], on_day: Callable[[int], None] | None = None) -> int:
         """Simulate every day, writing events to ``out``; returns how many were written."""
@@ -85,6 +86,7 @@ class SimulatedBank:
             if on_day is not None:
                 on_day(day)
         stream.finish()
+        self.transactions = stream.counts.get("transaction", 0)
         for record in (*self.truth.fraud, *self.truth.disputes):
             event = record.pop("event")
             record["event_id"] = event["event_id"]

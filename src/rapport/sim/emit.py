@@ -32,6 +32,7 @@ class EventStream:
         self._sequence = 0
         self.next_id = 1
         self.written = 0
+        self.counts: dict[str, int] = {}
         self.day = 0
         self.date = start.isoformat()
         self.midnight_utc = 0.0
@@ -64,6 +65,7 @@ class EventStream:
         }
         event.update(envelope)
         event["payload"] = payload
+        self.counts[kind] = self.counts.get(kind, 0) + 1
         epoch = self.midnight_utc + second - offset_hours * 3600
         heapq.heappush(self._heap, (epoch, self._sequence, event))
         self._sequence += 1
