@@ -1,139 +1,101 @@
-"""``rapport demo``: ingest the example bank's history and show what the profiles learned."""
+"""``rapport demo``: simulate a small bank, stream it through the engine, show what it learned."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.panel import Panel
 from rich.table import Table
 
 from rapport.cli.common import console, progress_bar, read_batches
-from rapport.engine import Engine, Profile
+from rapport.cli.example_tour import tour
+from rapport.engine import Engine
 from rapport.profiles.catalog import Entity
+from rapport.sim import SimConfig, SimulatedBank
 
-# Customers of examples/events.jsonl whose stories the demo tells, and the features that tell
-# each story (examples/make_example_events.py describes the stories).
-STORIES: tuple[tuple[str, str, str | None, tuple[str, ...]], ...] = (
-    (
-        "cust-0001",
-        "A steady, disciplined customer",
-        None,
-        (
-            "income_regularity",
-            "salary_interval_days",
-            "late_share_90d",
-            "habit_hour",
-            "habit_hour_concentration",
-            "familiar_merchants",
-            "share_groceries_30d",
-        ),
-    ),
-    (
-        "cust-0003",
-        "A compromised card, as the last fraudulent payment went through",
-        "2026-07-31T16:28:00+02:00",
-        (
-            "last_debit_amount_zscore",
-            "new_merchant_share_7d",
-            "new_devices_30d",
-            "new_countries_30d",
-            "debit_velocity_ratio_1d_30d",
-            "confirmed_frauds_90d",
-        ),
-    ),
-    (
-        "cust-0004",
-        "Gambling takes hold",
-        None,
-        ("share_gambling_7d", "share_gambling_30d", "night_share_30d", "balance_trend"),
-    ),
-    (
-        "cust-0005",
-        "A traveller",
-        None,
-        (
-            "familiar_countries",
-            "new_countries_30d",
-            "last_distance_km",
-            "last_speed_kmh",
-            "distance_from_home_km",
-            "share_travel_30d",
-        ),
-    ),
+STRESS_FEATURES = (
+    "days_since_salary",
+    "salary_overdue_ratio",
+    "balance_trend",
+    "late_share_90d",
+    "hardship_page_views_30d",
+    "loan_page_views_30d",
+    "night_share_30d",
+    "share_cash_30d",
 )
-LIFE_CHANGE = (
-    "cust-0002",
-    "Income stops (job loss around day 45)",
-    (
-        "days_since_salary",
-        "salary_overdue_ratio",
-        "income_drop_ratio",
-        "balance_trend",
-        "late_share_90d",
-        "last_days_late",
-        "hardship_page_views_30d",
-        "loan_page_views_30d",
-        "night_share_30d",
-    ),
-)
+GAMBLING_FEATURES = ("share_gambling_7d", "share_gambling_30d", "night_share_30d", "balance_trend")
 
 
 def demo(
-    events: Annotated[Path, typer.Option(help="Events to ingest")] = Path("examples/events.jsonl"),
+    customers: Annotated[int, typer.Option(min=10, help="Customers in the simulated bank")] = 2_000,
+    days: Annotated[int, typer.Option(min=20, help="Days to simulate")] = 60,
+    seed: Annotated[int, typer.Option(help="Simulation seed")] = 2026,
     db: Annotated[Path, typer.Option(help="Demo store, recreated on each run")] = Path(
         ".demo/rapport.db"
     ),
+    events: Annotated[
+        Path | None, typer.Option(help="Instead, tour this example file (examples/events.jsonl)")
+    ] = None,
 ) -> None:
-    """Ingest the example bank and print the behavioral profiles of a few customers."""
+    """Simulate a bank, stream it through the engine and print what the profiles show."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    console.rule("[bold]Rapport demo: a small bank's 90 days")
+    if events is not None:
+        tour(events, db)
+        return
+    folder = db.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    console.rule(f"[bold]Rapport demo: a simulated bank, {customers:,} customers, {days} days")
+    bank = SimulatedBank(SimConfig(customers=customers, days=days, seed=seed))
+    started = time.perf_counter()
+    with progress_bar() as progress, (folder / "events.jsonl").open("wb") as out:
+        task = progress.add_task("simulate", total=days)
+        bank.run(out, on_day=lambda _: progress.advance(task))
+    bank.truth.write(folder / "truth.json")
     with Engine(db) as engine:
-        accepted = duplicates = rejected = 0
+        totals = {"accepted": 0, "duplicates": 0, "rejected": 0}
         with progress_bar() as progress:
-            for batch in read_batches(events, progress, "ingest", batch_lines=500):
+            for batch in read_batches(folder / "events.jsonl", progress, "ingest"):
                 report = engine.ingest(batch)
-                accepted += report.accepted
-                duplicates += report.duplicates
-                rejected += report.rejected
+                totals["accepted"] += report.accepted
+                totals["duplicates"] += report.duplicates
+                totals["rejected"] += report.rejected
+        seconds = time.perf_counter() - started
         console.print(
-            f"Ingested [bold]{accepted:,}[/bold] events, acknowledged [bold]{duplicates}[/bold] "
-            f"re-sent duplicates, dead-lettered [bold]{rejected}[/bold] bad lines:"
+            f"Streamed [bold]{totals['accepted']:,}[/bold] events through the engine in "
+            f"{seconds:.0f} s ({totals['rejected']} rejected). The simulation's truth: "
+            f"{len(bank.truth.life_events)} life events, {len(bank.truth.fraud)} fraudulent "
+            f"transactions, {len(bank.truth.defaults)} defaults."
         )
-        for letter in engine.dead_letters(10):
-            where = f"{letter.field}: " if letter.field else ""
-            console.print(f"  [red]{letter.code}[/red] {where}{letter.reason}")
-        console.print()
-        for customer, headline, at, names in STORIES:
-            console.print(_story(engine.profile(customer, at=at), headline, names))
-        _life_change(engine)
-        _merchant(engine, "m-terminal-666")
+        _life_change(engine, bank, "income_shock", "lost their income", STRESS_FEATURES)
+        _life_change(engine, bank, "gambling_onset", "started gambling", GAMBLING_FEATURES)
+        _fraud(engine, bank)
 
 
-def _story(found: Profile, headline: str, names: tuple[str, ...]) -> Panel:
-    table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column(justify="right")
-    table.add_column(style="dim")
-    for name in names:
-        feature = found.features[name]
-        table.add_row(name, f"{feature.value:,.2f} {feature.unit}", feature.description)
-    as_of = f" (as of {found.as_of:%Y-%m-%d %H:%M} UTC)" if found.as_of else ""
-    return Panel(table, title=f"{found.entity_id}: {headline}{as_of}", title_align="left")
-
-
-def _life_change(engine: Engine) -> None:
-    customer, headline, names = LIFE_CHANGE
+def _life_change(
+    engine: Engine, bank: SimulatedBank, kind: str, headline: str, names: tuple[str, ...]
+) -> None:
+    changes = [e for e in bank.truth.life_events if e["kind"] == kind]
+    # The earliest onset leaves the longest "after" to look at.
+    change = min(changes, key=lambda e: (e["day"], e["customer_id"]), default=None)
+    if change is None:
+        return
+    customer = change["customer_id"]
+    onset = dt.datetime.fromisoformat(change["date"]).replace(tzinfo=dt.UTC)
+    before = engine.profile(customer, at=onset - dt.timedelta(days=1))
     now = engine.profile(customer)
-    assert now.as_of is not None
-    before = engine.profile(customer, at=now.as_of - dt.timedelta(days=50))
-    table = Table(title=f"{customer}: {headline}", title_justify="left")
+    table = Table(
+        title=f"{customer} {headline} on {change['date']} (day {change['day']}); the engine was "
+        "never told",
+        title_justify="left",
+    )
     table.add_column("feature", style="bold")
-    table.add_column(f"as of {before.as_of:%Y-%m-%d}", justify="right")
-    table.add_column(f"as of {now.as_of:%Y-%m-%d}", justify="right")
+    table.add_column("the day before", justify="right")
+    table.add_column(f"now ({now.as_of:%Y-%m-%d})" if now.as_of else "now", justify="right")
     table.add_column("meaning", style="dim")
     for name in names:
         feature = now.features[name]
@@ -146,7 +108,42 @@ def _life_change(engine: Engine) -> None:
     console.print(table)
 
 
-def _merchant(engine: Engine, merchant_id: str) -> None:
-    found = engine.entity_profile(Entity.MERCHANT, merchant_id)
-    names = ("merchant_fraud_risk", "merchant_confirmed_frauds_30d", "merchant_txn_30d")
-    console.print(_story(found, "a compromised terminal", names))
+def _fraud(engine: Engine, bank: SimulatedBank) -> None:
+    cards = [f for f in bank.truth.fraud if f["pattern"] == "compromised_card"]
+    terminals = [f for f in bank.truth.fraud if f["pattern"] == "compromised_terminal"]
+    table = Table(title="Fraud, as the profiles saw it", title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("feature")
+    table.add_column("value", justify="right")
+    if cards:
+        # The first payment of the latest stolen card: the most history before it.
+        case = max(cards, key=lambda f: (f["day"], -int(f["event_id"].removeprefix("evt-"))))
+        found = _event(engine, case)
+        if found is not None:
+            at = found["timestamp"]
+            features = engine.profile(case["customer_id"], at=at).features
+            for name in ("last_debit_amount_zscore", "last_device_is_new", "new_merchant_share_7d"):
+                table.add_row(
+                    f"{case['customer_id']}'s stolen card, at {at}",
+                    name,
+                    f"{features[name].value:,.2f}",
+                )
+    if terminals:
+        merchant = _merchant(engine, terminals[0])
+        if merchant:
+            risk = engine.entity_profile(Entity.MERCHANT, merchant).features["merchant_fraud_risk"]
+            table.add_row(f"compromised terminal {merchant}", risk.name, f"{risk.value:.4f}")
+    console.print(table)
+
+
+def _event(engine: Engine, case: dict[str, Any]) -> dict[str, Any] | None:
+    record = engine.stores.events.lookup([case["event_id"]]).get(case["event_id"])
+    if record is None:
+        return None
+    loaded: dict[str, Any] = json.loads(record.body)
+    return loaded
+
+
+def _merchant(engine: Engine, case: dict[str, Any]) -> str | None:
+    record = engine.stores.events.lookup([case["event_id"]]).get(case["event_id"])
+    return record.merchant_id if record else None
