@@ -173,3 +173,28 @@ def test_closed_loop_follows_the_decision_function() -> None:
         if e["type"] == "message_event" and e["payload"]["status"] == "delivered"
     }
     assert {d["decision_id"] for d in bank.truth.decisions} == delivered
+
+
+def test_closed_loop_with_the_engine_day_by_day() -> None:
+    """Each day's events reach the engine before the next day; decisions read its profiles."""
+    engine = Engine("memory://")
+    seen_before_deciding: list[float] = []
+
+    def decide(customer_id: str, trigger: str, day: int, hour: float) -> SimDecision | None:
+        if trigger != "login":
+            return None
+        try:
+            profile = engine.profile(customer_id).values()
+        except LookupError:
+            return None
+        seen_before_deciding.append(profile["tenure_days"])
+        offer = "hardship-support" if profile["hardship_page_views_30d"] > 1 else "savings-boost"
+        return SimDecision(f"loop-{customer_id}-{day}", offer, "in_app", hour)
+
+    bank = SimulatedBank(SimConfig(customers=40, days=15, seed=77), decide)
+    for _, lines in bank.days():
+        assert engine.ingest(lines).rejected == 0
+    assert max(seen_before_deciding) > 5  # later decisions rested on days of history
+    offered = {d["offer_id"] for d in bank.truth.decisions}
+    assert offered <= {"hardship-support", "savings-boost"}
+    assert all(d["decision_id"].startswith("loop-") for d in bank.truth.decisions)

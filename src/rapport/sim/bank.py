@@ -7,8 +7,9 @@ and, in closed loop, the decisions a :class:`DecisionFunction` returns.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -51,6 +52,13 @@ class _Pending:
     reports: dict[int, list[tuple[int, Event, bool]]]
 
 
+def _drain(buffer: io.BytesIO) -> list[bytes]:
+    lines = buffer.getvalue().splitlines()
+    buffer.seek(0)
+    buffer.truncate()
+    return lines
+
+
 class SimulatedBank:
     """Runs the world for ``config.days`` days, writing events and keeping the truth."""
 
@@ -73,25 +81,41 @@ class SimulatedBank:
         self.unemployed_since: dict[int, int] = {}
         self.pending = _Pending({}, set(), {})
         self.transactions = 0
+        self.written = 0
 
     def run(self, out: IO[bytes], on_day: Callable[[int], None] | None = None) -> int:
         """Simulate every day, writing events to ``out``; returns how many were written."""
-        stream = EventStream(self.config.start, out, max(c[4] for c in CITIES))
+        for day, lines in self.days():
+            if lines:
+                out.write(b"\n".join(lines) + b"\n")
+            if on_day is not None and day >= 0:
+                on_day(day)
+        return self.written
+
+    def days(self) -> Iterator[tuple[int, list[bytes]]]:
+        """Step day by day, yielding the JSON lines each day makes final (time-ordered).
+
+        Closed loop: feed each day's lines to the engine before the next day, and the decision
+        function's answers on that day can rest on everything up to it. The last item (day -1)
+        holds the events still buffered when the simulation ends.
+        """
+        buffer = io.BytesIO()
+        stream = EventStream(self.config.start, buffer, max(c[4] for c in CITIES))
         for customer in self.customers:
             self._introduce(stream, customer)
         for day in range(self.config.days):
             stream.open_day(day)
             self.step(stream, day)
             stream.close_day()
-            if on_day is not None:
-                on_day(day)
+            yield day, _drain(buffer)
         stream.finish()
+        self.written = stream.written
         self.transactions = stream.counts.get("transaction", 0)
         for record in (*self.truth.fraud, *self.truth.disputes):
             event = record.pop("event")
             record["event_id"] = event["event_id"]
             record["amount"] = event["payload"]["amount"]
-        return stream.written
+        yield -1, _drain(buffer)
 
     def _introduce(self, stream: EventStream, customer: Customer) -> None:
         stream.add(
