@@ -67,3 +67,40 @@ def test_truth_holds_traits_onsets_and_labels(tmp_path: Path) -> None:
     assert all({"customer_id", "kind", "day", "date"} <= set(e) for e in truth["life_events"])
     assert all({"event_id", "pattern", "customer_id"} <= set(f) for f in truth["fraud"])
     assert all({"p_accept", "best_p_accept", "best_offer"} <= set(d) for d in truth["decisions"])
+
+
+def test_config_file_sets_rates_and_refuses_unknown_fields(tmp_path: Path) -> None:
+    config = tmp_path / "sim.json"
+    config.write_text(
+        json.dumps(
+            {
+                "card_fraud_rate": 0.0,
+                "card_testing_rate": 0.0,
+                "takeover_rate": 0.0,
+                "terminal_compromise_rate": 0.0,
+            }
+        )
+    )
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--customers",
+            "50",
+            "--days",
+            "20",
+            "--out",
+            str(tmp_path / "o"),
+            "--config",
+            str(config),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1])["fraud_transactions"] == 0
+    config.write_text(json.dumps({"fraud_rate": 0.5}))
+    refused = runner.invoke(
+        app, ["simulate", "--out", str(tmp_path / "p"), "--config", str(config)]
+    )
+    assert refused.exit_code == 2
+    assert "fraud_rate" in refused.output

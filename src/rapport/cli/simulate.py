@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from rapport.cli.common import JsonOption, console, emit_json, err_console
@@ -20,10 +22,24 @@ def simulate(
     days: Annotated[int, typer.Option(min=1, help="Days to simulate")] = 60,
     seed: Annotated[int, typer.Option(min=0, help="Same seed, same bytes")] = 7,
     as_json: JsonOption = False,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="JSON file of further SimConfig fields (rates, report delay, start date...)",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a bank: events.jsonl (time-ordered v1 events) and truth.json (labels, traits,
     onsets, outcomes)."""
-    config = SimConfig(customers=customers, days=days, seed=seed)
+    extra = json.loads(config_file.read_text()) if config_file else {}
+    try:
+        config = SimConfig.model_validate(
+            {**extra, "customers": customers, "days": days, "seed": seed}
+        )
+    except ValidationError as error:
+        err_console.print(f"[red]{config_file}: {error}[/red]")
+        raise typer.Exit(2) from None
     out.mkdir(parents=True, exist_ok=True)
     bank = SimulatedBank(config)
     started = time.perf_counter()

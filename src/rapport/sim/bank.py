@@ -282,10 +282,9 @@ class SimulatedBank:
             return
         rnd = self.rnd
         send_hour = decision.send_hour if decision.send_hour is not None else hour
-        probability = offers.acceptance_probability(
-            customer, decision.offer_id, channel, send_hour, day
-        )
-        best, best_probability = offers.best_offer(customer, channel, send_hour, day)
+        every = offers.all_offers(customer, channel, send_hour, day)
+        probability = every[decision.offer_id]
+        best = max(sorted(every), key=every.__getitem__)
         customer.contacts.append(day)
         customer.contacts[:] = [d for d in customer.contacts if day - d < 14]
         second = send_hour * 3600.0
@@ -349,7 +348,8 @@ class SimulatedBank:
                 "send_hour": round(send_hour, 3),
                 "p_accept": round(probability, 6),
                 "best_offer": best,
-                "best_p_accept": round(best_probability, 6),
+                "best_p_accept": round(every[best], 6),
+                "p_accept_by_offer": {o: round(p, 6) for o, p in sorted(every.items())},
                 "accepted": accepted,
             }
         )

@@ -78,8 +78,6 @@ def unsubscribe_probability(customer: Customer, day: int) -> float:
     return 0.004 + 0.01 * math.pow(pressure(customer, day), 1.5)
 
 
-def best_offer(customer: Customer, channel: str, hour: float, day: int) -> tuple[str, float]:
-    """The oracle: the offer with the highest true acceptance probability here and now."""
-    scored = [(acceptance_probability(customer, o, channel, hour, day), o) for o in OFFERS]
-    probability, offer = max(scored)
-    return offer, probability
+def all_offers(customer: Customer, channel: str, hour: float, day: int) -> dict[str, float]:
+    """Every offer's true acceptance probability here and now (what an oracle knows)."""
+    return {o: acceptance_probability(customer, o, channel, hour, day) for o in OFFERS}
