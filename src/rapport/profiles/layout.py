@@ -6,7 +6,7 @@ import math
 import struct
 import zlib
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rapport.events.model import BaseEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
@@ -22,6 +22,9 @@ from rapport.profiles.state import State
 
 _HEADER = struct.Struct("<4sII")
 _MAGIC = b"RPF1"
+
+
+Updater = Callable[[State, int, BaseEvent, FoldContext], None]
 
 
 class ProfileFormatError(ValueError):
@@ -50,10 +53,12 @@ class Layout:
             raise ValueError(f"features declared twice: {sorted(duplicates)}")
         fingerprint = "|".join(f"{f.name}:{f.size}" for f in self.families) + "|" + ",".join(names)
         self.fingerprint = zlib.crc32(fingerprint.encode())
-        self._dispatch: dict[str, list[tuple[Family, int]]] = {}
+        # Per event type, the bound update methods of the families it concerns, so the hot loop
+        # neither filters families nor looks methods up.
+        self._updaters: dict[str, list[tuple[Updater, int]]] = {}
         for family, offset in zip(self.families, self.offsets, strict=True):
             for event_type in family.event_types:
-                self._dispatch.setdefault(event_type, []).append((family, offset))
+                self._updaters.setdefault(event_type, []).append((family.update, offset))
         self._blank = array("d", bytes(8 * self.size))
         self._blank[LAST_EVENT] = -math.inf
         for family, offset in zip(self.families, self.offsets, strict=True):
@@ -73,8 +78,8 @@ class Layout:
         """Fold one event into the state in O(1)."""
         t = ctx.t
         ctx.late = t < state[LAST_EVENT]
-        for family, offset in self._dispatch.get(event_type, ()):
-            family.update(state, offset, event, ctx)
+        for update, offset in self._updaters.get(event_type, ()):
+            update(state, offset, event, ctx)
         if state[EVENT_COUNT] == 0 or t < state[FIRST_EVENT]:
             state[FIRST_EVENT] = t
         if not ctx.late:
