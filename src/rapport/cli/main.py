@@ -8,6 +8,7 @@ from rapport.cli.backfill import backfill
 from rapport.cli.catalog import catalog
 from rapport.cli.dead_letters import dead_letters
 from rapport.cli.demo import demo
+from rapport.cli.evaluate import app as evaluate_app
 from rapport.cli.ingest import ingest
 from rapport.cli.profile import profile
 from rapport.cli.simulate import simulate
@@ -24,6 +25,7 @@ app.command()(backfill)
 app.command()(demo)
 app.command()(catalog)
 app.command()(simulate)
+app.add_typer(evaluate_app, name="evaluate")
 app.command(name="dead-letters")(dead_letters)
 
 if __name__ == "__main__":

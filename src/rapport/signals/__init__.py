@@ -1,0 +1,25 @@
+"""Behavioral intelligence: interpretable signals in [0, 1] with reasons, from a profile."""
+
+from __future__ import annotations
+
+from rapport.signals.base import Features, Flag, Reason, Signal, SignalValue
+from rapport.signals.character import Discipline, Impulsivity
+from rapport.signals.engagement import Engagement
+from rapport.signals.stress import FinancialStress
+from rapport.signals.vulnerability import Vulnerability
+
+SIGNALS: tuple[Signal, ...] = (
+    FinancialStress(),
+    Vulnerability(),
+    Impulsivity(),
+    Discipline(),
+    Engagement(),
+)
+
+
+def compute_signals(features: Features, at: float) -> dict[str, SignalValue]:
+    """Every signal of a customer whose features are read as of ``at``."""
+    return {signal.name: signal.compute(features, at) for signal in SIGNALS}
+
+
+__all__ = ["SIGNALS", "Features", "Flag", "Reason", "Signal", "SignalValue", "compute_signals"]

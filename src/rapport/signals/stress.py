@@ -1,0 +1,75 @@
+"""Financial stress: a liquidity squeeze, credit running up, payments slipping, income drying up."""
+
+from __future__ import annotations
+
+from rapport.signals.base import Features, Reason, SignalValue, combine, ramp
+from rapport.signals.money import monthly_income
+
+
+class FinancialStress:
+    name = "financial_stress"
+
+    def compute(self, f: Features, at: float) -> SignalValue:
+        income = monthly_income(f)
+        buffer = f["pre_salary_balance_90d"] / income if f["salary_count_90d"] > 0.5 else 1.0
+        has_salary = f["salary_count_90d"] >= 0.5
+        reasons = [
+            Reason(
+                "thin_buffer",
+                f"balance just before payday is {buffer:.0%} of monthly income",
+                0.35 * ramp(0.3 - buffer, 0.0, 0.4),
+            ),
+            Reason(
+                "overdrawn",
+                f"overdrawn in {f['overdrawn_share_30d']:.0%} of recent balance readings",
+                0.4 * ramp(f["overdrawn_share_30d"], 0.05, 0.5),
+            ),
+            Reason(
+                "falling_balance",
+                f"balance falling by {-f['balance_trend']:,.0f} against its monthly mean",
+                0.25 * ramp(-f["balance_trend"] / income, 0.05, 0.4),
+            ),
+            Reason(
+                "high_utilisation",
+                f"card at {f['utilisation_last']:.0%} of its limit",
+                0.3 * ramp(f["utilisation_last"], 0.7, 0.95),
+            ),
+            Reason(
+                "rising_utilisation",
+                f"card utilisation up {f['utilisation_trend']:.0%} on its 90-day mean",
+                0.2 * ramp(f["utilisation_trend"], 0.05, 0.3),
+            ),
+            Reason(
+                "late_repayments",
+                f"{f['late_share_90d']:.0%} of recent repayments were late",
+                0.5 * ramp(f["late_share_90d"], 0.2, 0.8),
+            ),
+            Reason(
+                "days_past_due",
+                f"repayments {f['mean_days_late_90d']:.0f} days past due on average",
+                0.3 * ramp(f["mean_days_late_90d"], 3.0, 30.0),
+            ),
+            Reason(
+                "minimum_payments",
+                f"{f['min_payment_only_share_90d']:.0%} of repayments were the minimum only",
+                0.3 * ramp(f["min_payment_only_share_90d"], 0.3, 1.0),
+            ),
+            Reason(
+                "salary_overdue",
+                f"no salary for {f['days_since_salary']:.0f} days, usually every "
+                f"{f['salary_interval_days']:.0f}",
+                0.55 * ramp(f["salary_overdue_ratio"], 1.15, 1.8) if has_salary else 0.0,
+            ),
+            Reason(
+                "income_drop",
+                f"pay over the last month is {f['income_drop_ratio']:.0%} of the quarter's pace",
+                0.3 * ramp(0.9 - f["income_drop_ratio"], 0.0, 0.6) if has_salary else 0.0,
+            ),
+            Reason(
+                "seeking_help",
+                f"{f['hardship_page_views_7d'] + f['loan_page_views_7d']:.1f} recent visits to "
+                "hardship, debt or loan pages",
+                0.35 * ramp(f["hardship_page_views_7d"] + f["loan_page_views_7d"], 0.5, 4.0),
+            ),
+        ]
+        return combine(self.name, reasons)
