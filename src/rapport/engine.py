@@ -25,6 +25,7 @@ from rapport.profiles.catalog import Entity, FeatureValue
 from rapport.profiles.family import EVENT_COUNT
 from rapport.profiles.fold import ProfileFold
 from rapport.profiles.state import State
+from rapport.signals import SignalValue, compute_signals
 from rapport.store import ConcurrentUpdateError, DeadLetter, Stores, open_stores
 from rapport.store.protocols import ProfileKey
 
@@ -68,6 +69,8 @@ class Profile:
     """The event time the features are read at (None for an entity never seen)."""
     event_count: int
     features: dict[str, FeatureValue]
+    signals: dict[str, SignalValue] = field(default_factory=dict)
+    """What the features mean (customers only): scores in [0, 1] with their reasons."""
 
     def values(self) -> dict[str, float]:
         return {name: f.value for name, f in self.features.items()}
@@ -82,6 +85,7 @@ class Profile:
                 name: {"value": f.value, "unit": f.unit, "description": f.description}
                 for name, f in self.features.items()
             },
+            "signals": {name: value.to_dict() for name, value in self.signals.items()},
         }
 
 
@@ -223,7 +227,8 @@ class Engine:
             for spec in layout.specs
         }
         as_of = dt.datetime.fromtimestamp(when, dt.UTC) if count else None
-        return Profile(kind, entity_id, as_of, count, features)
+        signals = compute_signals(values, when) if count and kind is Entity.CUSTOMER else {}
+        return Profile(kind, entity_id, as_of, count, features, signals)
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         return self.stores.dead_letters.recent(limit)

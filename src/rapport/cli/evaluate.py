@@ -18,7 +18,6 @@ from rich.table import Table
 
 from rapport.cli.common import JsonOption, console, emit_json, err_console
 from rapport.engine import Engine, UnknownEntityError
-from rapport.signals import compute_signals
 from rapport.signals.metrics import median_or_nan, roc_auc
 from rapport.sim import SimConfig, SimulatedBank
 
@@ -138,8 +137,7 @@ def _scores(engine: Engine, customer_id: str, at: float) -> dict[str, float]:
         return {}
     if profile.as_of is not None and profile.as_of.timestamp() < at:
         profile = engine.profile(customer_id, at=at)
-    read_at = profile.as_of.timestamp() if profile.as_of else at
-    return {name: value.score for name, value in compute_signals(profile.values(), read_at).items()}
+    return {name: value.score for name, value in profile.signals.items()}
 
 
 def _end_of_day(bank: SimulatedBank, day: int) -> float:

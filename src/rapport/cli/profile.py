@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import typer
@@ -38,6 +39,8 @@ def profile(
         emit_json(found.to_dict())
         return
     console.print(render(found, all_features))
+    if found.signals:
+        console.print(render_signals(found))
 
 
 def render(found: Profile, all_features: bool = False) -> Table:
@@ -54,4 +57,20 @@ def render(found: Profile, all_features: bool = False) -> Table:
         if feature.value == 0 and not all_features:
             continue
         table.add_row(feature.name, f"{feature.value:,.3f}", feature.unit, feature.description)
+    return table
+
+
+def render_signals(found: Profile) -> Table:
+    table = Table(title="signals: what the features mean", title_justify="left")
+    table.add_column("signal", style="bold")
+    table.add_column("score", justify="right")
+    table.add_column("why")
+    table.add_column("flags (since)")
+    for name, signal in found.signals.items():
+        why = "; ".join(r.text for r in signal.reasons[:3]) or "nothing notable"
+        flags = "; ".join(
+            f"{f.code} ({dt.datetime.fromtimestamp(f.started_at, dt.UTC):%Y-%m-%d})"
+            for f in signal.flags
+        )
+        table.add_row(name, f"{signal.score:.2f}", why, flags)
     return table

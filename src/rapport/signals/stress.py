@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rapport.signals.base import Features, Reason, SignalValue, combine, ramp
-from rapport.signals.money import monthly_income
+from rapport.signals.money import monthly_income, pay_interval, salary_overdue
 
 
 class FinancialStress:
@@ -57,8 +57,8 @@ class FinancialStress:
             Reason(
                 "salary_overdue",
                 f"no salary for {f['days_since_salary']:.0f} days, usually every "
-                f"{f['salary_interval_days']:.0f}",
-                0.55 * ramp(f["salary_overdue_ratio"], 1.15, 1.8) if has_salary else 0.0,
+                f"{pay_interval(f):.0f}",
+                0.55 * ramp(salary_overdue(f), 1.15, 1.8),
             ),
             Reason(
                 "income_drop",
