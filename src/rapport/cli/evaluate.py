@@ -62,6 +62,10 @@ def signals(
     for column in ("signal / life event", "ROC AUC", "median delay (days)", "events"):
         table.add_column(column)
     for name, figures in result.items():
+        if "auc" not in figures:
+            rate = f"false alarms: {figures['false_alarm_rate']:.1%} of customers per 90 days"
+            table.add_row(name, rate, "", str(figures["customers"]))
+            continue
         table.add_row(
             name,
             f"{figures['auc']:.3f}",
@@ -111,7 +115,16 @@ def evaluate(
                                 scores.get(signal, 0.0)
                             )
             progress.advance(task)
+        final = _end_of_day(bank, days - 1)
+        alarmed = sum(
+            1 for customer_id in unchanged if _rhythm_alarms(engine, customer_id, final) > 0
+        )
     result: dict[str, dict[str, float]] = {}
+    result["rhythm_change/unchanged"] = {
+        # Alarms among customers whose lives did not change, per 90 days of history.
+        "false_alarm_rate": round(alarmed / max(1, len(unchanged)) * 90.0 / days, 4),
+        "customers": len(unchanged),
+    }
     for kind, names in TARGETS.items():
         events = sum(1 for e in changed.values() if e.kind == kind and e.day + horizon < days)
         for signal in names:
@@ -138,6 +151,13 @@ def _scores(engine: Engine, customer_id: str, at: float) -> dict[str, float]:
     if profile.as_of is not None and profile.as_of.timestamp() < at:
         profile = engine.profile(customer_id, at=at)
     return {name: value.score for name, value in profile.signals.items()}
+
+
+def _rhythm_alarms(engine: Engine, customer_id: str, at: float) -> float:
+    try:
+        return engine.profile(customer_id).features["rhythm_changes"].value
+    except UnknownEntityError:
+        return 0.0
 
 
 def _end_of_day(bank: SimulatedBank, day: int) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rapport.signals.base import Features, Flag, Reason, Signal, SignalValue
 from rapport.signals.character import Discipline, Impulsivity
 from rapport.signals.engagement import Engagement
+from rapport.signals.rhythm import RhythmChange
 from rapport.signals.stress import FinancialStress
 from rapport.signals.vulnerability import Vulnerability
 
@@ -13,6 +14,7 @@ SIGNALS: tuple[Signal, ...] = (
     Vulnerability(),
     Impulsivity(),
     Discipline(),
+    RhythmChange(),
     Engagement(),
 )
 

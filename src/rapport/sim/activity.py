@@ -79,7 +79,12 @@ def spend(
     for _ in range(count):
         category = rnd.choices(range(len(CATEGORIES)), weights)[0]
         _, mccs, median, spread, present_share = CATEGORIES[category]
-        amount = median * math.exp(rnd.gauss(0.0, spread)) * (0.8 + 0.5 * customer.impulsivity)
+        amount = (
+            median
+            * math.exp(rnd.gauss(0.0, spread))
+            * (0.8 + 0.5 * customer.impulsivity)
+            * customer.amount_scale
+        )
         amount = round(max(0.5, min(amount, 5_000.0)), 2)
         merchant = _merchant(rnd, customer, merchants, category)
         second = _hour(rnd, customer)

@@ -8,6 +8,7 @@ experience), and through income it reaches credit; sex shapes nothing.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,6 +47,7 @@ class Customer:
     has_card: bool
     credit_limit: float
     default_propensity: float  # hidden annual probability of default, before life events
+    amount_scale: float = 1.0  # sizes payments so that spending fits income (see _fit_spending)
     # --- state ---
     balance: float = 0.0
     card_balance: float = 0.0
@@ -142,7 +144,24 @@ def sample_population(rng: np.random.Generator, count: int) -> list[Customer]:
                 balance=float(round(income / 12 * rng.uniform(0.2, 1.5), 2)),
             )
         )
+    for customer in customers:
+        customer.amount_scale = _fit_spending(customer, float(rng.normal(0.0, 0.08)))
     return customers
+
+
+def _fit_spending(customer: Customer, noise: float) -> float:
+    """Scale payments so that a month's spending is a share of income that suits the customer.
+
+    People adjust what they spend to what they earn: the disciplined spend less of it, the
+    impulsive more (a few more than they earn, and drift into difficulty on their own).
+    """
+    mean_amount = sum(
+        share * median * math.exp(spread**2 / 2)
+        for share, (_, _, median, spread, _) in zip(customer.category_mix, CATEGORIES, strict=True)
+    ) * (0.8 + 0.5 * customer.impulsivity)
+    monthly_spend = customer.spend_rate * 30.4 * mean_amount
+    share_of_income = 0.62 + 0.3 * customer.impulsivity - 0.15 * customer.discipline + noise
+    return float(customer.annual_income / 12 * share_of_income / monthly_spend)
 
 
 def life_stage(customer: Customer) -> str:

@@ -15,6 +15,7 @@ from rapport.profiles.families.merchant import MerchantRisk, MerchantTraffic
 from rapport.profiles.families.novelty import Novelty
 from rapport.profiles.families.offers import OfferResponses
 from rapport.profiles.families.repayment import Repayment
+from rapport.profiles.families.rhythm_change import RhythmChange
 from rapport.profiles.families.spending import Spending
 from rapport.profiles.family import Family
 
@@ -34,6 +35,7 @@ def default_families() -> list[Family]:
         Engagement(),
         OfferResponses(),
         CustomerFacts(),
+        RhythmChange(),
         MerchantTraffic(),
         MerchantRisk(),
         DeviceUsage(),
