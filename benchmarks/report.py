@@ -7,13 +7,16 @@ import os
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.workload import Workload
 
 INGEST_TARGET = 50_000  # events/s per core, in-process (DESIGN.md, "Performance budget")
 CLI_TARGET = 8.0  # CLI ingest wall time over plain-parse wall time, both as subprocesses
 SIZE_TARGET = 4096  # bytes per serialised profile (DESIGN.md: <= 4 KiB per entity)
+
+if TYPE_CHECKING:
+    from benchmarks.extras import Extras
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Results:
     repeats: int = 3
     batch: int = 5_000
     seconds: float = 0.0
+    extras: Extras | None = None
+    """The simulator's speed and the signals' share of a profile read."""
 
     @property
     def cli_ratio(self) -> float:

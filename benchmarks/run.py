@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from river import stats
 
+from benchmarks.extras import SIM_CUSTOMERS, measure_extras
 from benchmarks.report import Results, Timing
 from benchmarks.workload import Workload, ensure
 from rapport import Engine
@@ -168,7 +169,7 @@ def profile_reads(engine: Engine, customer_ids: list[str], repeats: int) -> tupl
     return statistics.fmean(best), sorted(best)[math.ceil(0.99 * len(best)) - 1]
 
 
-def measure(workload: Workload, reps: int) -> Results:
+def measure(workload: Workload, reps: int, sim_customers: int = SIM_CUSTOMERS) -> Results:
     path, meta = ensure(workload)
     n = workload.events
     lines = [line for line in path.read_bytes().splitlines() if line]
@@ -190,6 +191,7 @@ def measure(workload: Workload, reps: int) -> Results:
     engine = repeat(memory, reps, lambda: rapport_ingest("memory://", batches, n), close)
     read_micros = profile_reads(engine, ids, reps)
     features = len(engine.profile(ids[0]).features)
+    extras = measure_extras(engine, ids, sim_customers)
     engine.close()
     del engine
     print("memory store done", flush=True)
@@ -211,6 +213,7 @@ def measure(workload: Workload, reps: int) -> Results:
     results = Results(workload, meta, floor, river, memory, sqlite, parse_cli, cli)
     results.repeats, results.batch, results.reads = reps, BATCH, len(ids)
     results.read_micros, results.features = read_micros, features
+    results.extras = extras
     results.sizes = [(str(e), int(c), int(most), float(mean)) for e, c, most, mean in sizes]
     results.river_stats = sum(
         len(v) if isinstance(v, list) else 1 for v in _river_customer().values()
@@ -225,13 +228,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--merchants", type=int, default=Workload.merchants)
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement")
     parser.add_argument("--output", type=Path, default=RESULTS, help="Markdown to write")
+    parser.add_argument(
+        "--sim-customers", type=int, default=SIM_CUSTOMERS, help="simulated bank size (90 days)"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    results = measure(Workload(args.events, args.customers, args.merchants), args.repeats)
+    workload = Workload(args.events, args.customers, args.merchants)
+    results = measure(workload, args.repeats, args.sim_customers)
     results.seconds = time.perf_counter() - started
     given = sys.argv[1:] if argv is None else argv
     command = " ".join(["python -m benchmarks.run", *given]) if given else "make bench"
-    text = results.markdown(command)
+    text = results.markdown(command) + (results.extras.markdown() if results.extras else "")
     args.output.write_text(text)
     print(text)
 
