@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -58,11 +58,18 @@ class Signal(Protocol):
     def compute(self, features: Features, at: float) -> SignalValue: ...
 
 
+def why(code: str, weight: float, text: Callable[[], str]) -> Reason:
+    """A reason whose text is only written if it counts (most reasons of most customers don't)."""
+    return Reason(code, text() if weight > 1e-6 else "", weight)
+
+
 def ramp(value: float, low: float, high: float) -> float:
     """0 at or below ``low``, 1 at or above ``high``, linear between."""
-    if high == low:
-        return 1.0 if value >= high else 0.0
-    return min(1.0, max(0.0, (value - low) / (high - low)))
+    if value <= low:
+        return 0.0
+    if value >= high:
+        return 1.0
+    return (value - low) / (high - low)
 
 
 def combine(name: str, reasons: Sequence[Reason], flags: Sequence[Flag] = ()) -> SignalValue:

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rapport.signals.base import Features, Reason, SignalValue, ramp
 
+Part = tuple[str, float, float, Callable[[], str]]
+"""(code, value in [0, 1], importance, text of the reason)."""
 
-def _weighted(name: str, parts: list[tuple[Reason, float]]) -> SignalValue:
-    """A weighted mean of parts in [0, 1]; each reason's weight is its share of the score."""
-    total_weight = sum(w for _, w in parts) or 1.0
-    reasons = tuple(
-        sorted(
-            (Reason(r.code, r.text, r.weight * w / total_weight) for r, w in parts),
-            key=lambda r: -r.weight,
-        )
+
+def _weighted(name: str, parts: list[Part]) -> SignalValue:
+    """A weighted mean of parts in [0, 1]; each reason's weight is its share of the score.
+
+    Only the three strongest reasons are put into words.
+    """
+    total = sum(importance for _, _, importance, _ in parts) or 1.0
+    shares = sorted(
+        ((code, value * importance / total, text) for code, value, importance, text in parts),
+        key=lambda part: -part[1],
     )
-    return SignalValue(name, sum(r.weight for r in reasons), reasons)
+    score = sum(share for _, share, _ in shares)
+    reasons = tuple(Reason(code, text(), share) for code, share, text in shares[:3] if share > 0)
+    return SignalValue(name, score, reasons)
 
 
 class Impulsivity:
@@ -27,45 +35,37 @@ class Impulsivity:
             self.name,
             [
                 (
-                    Reason(
-                        "spending_bursts",
+                    "spending_bursts",
+                    ramp(f["debit_velocity_ratio_1d_30d"], 1.0, 3.0),
+                    1.0,
+                    lambda: (
                         f"spending pace {f['debit_velocity_ratio_1d_30d']:.1f}x "
-                        "its monthly norm in the last day",
-                        ramp(f["debit_velocity_ratio_1d_30d"], 1.0, 3.0),
+                        "its monthly norm in the last day"
                     ),
-                    1.0,
                 ),
                 (
-                    Reason(
-                        "scattered_amounts",
-                        f"amount spread {f['debit_log_amount_std_90d']:.2f} (log)",
-                        ramp(f["debit_log_amount_std_90d"], 0.6, 1.4),
-                    ),
+                    "scattered_amounts",
+                    ramp(f["debit_log_amount_std_90d"], 0.6, 1.4),
                     1.0,
+                    lambda: f"amount spread {f['debit_log_amount_std_90d']:.2f} (log)",
                 ),
                 (
-                    Reason(
-                        "new_merchants",
-                        f"{f['new_merchant_share_30d']:.0%} of payments at new merchants",
-                        ramp(f["new_merchant_share_30d"], 0.1, 0.5),
-                    ),
+                    "new_merchants",
+                    ramp(f["new_merchant_share_30d"], 0.1, 0.5),
                     1.0,
+                    lambda: f"{f['new_merchant_share_30d']:.0%} of payments at new merchants",
                 ),
                 (
-                    Reason(
-                        "late_nights",
-                        f"{f['night_share_30d']:.0%} of activity at night",
-                        ramp(f["night_share_30d"], 0.05, 0.3),
-                    ),
+                    "late_nights",
+                    ramp(f["night_share_30d"], 0.05, 0.3),
                     0.5,
+                    lambda: f"{f['night_share_30d']:.0%} of activity at night",
                 ),
                 (
-                    Reason(
-                        "quick_to_click",
-                        f"clicks {f['offer_click_rate_90d']:.0%} of offers",
-                        ramp(f["offer_click_rate_90d"], 0.1, 0.5),
-                    ),
+                    "quick_to_click",
+                    ramp(f["offer_click_rate_90d"], 0.1, 0.5),
                     0.5,
+                    lambda: f"clicks {f['offer_click_rate_90d']:.0%} of offers",
                 ),
             ],
         )
@@ -82,45 +82,36 @@ class Discipline:
             self.name,
             [
                 (
-                    Reason(
-                        "on_time",
-                        f"{1 - f['late_share_90d']:.0%} of repayments on time",
-                        1.0 - f["late_share_90d"] if repaid else 0.5,
-                    ),
+                    "on_time",
+                    1.0 - f["late_share_90d"] if repaid else 0.5,
                     2.0,
+                    lambda: f"{1 - f['late_share_90d']:.0%} of repayments on time",
                 ),
                 (
-                    Reason(
-                        "pays_in_full",
-                        f"{1 - f['min_payment_only_share_90d']:.0%} of repayments "
-                        "above the minimum",
-                        1.0 - f["min_payment_only_share_90d"] if repaid else 0.5,
-                    ),
+                    "pays_in_full",
+                    1.0 - f["min_payment_only_share_90d"] if repaid else 0.5,
                     1.0,
+                    lambda: (
+                        f"{1 - f['min_payment_only_share_90d']:.0%} of repayments above the minimum"
+                    ),
                 ),
                 (
-                    Reason(
-                        "stays_in_credit",
-                        f"overdrawn {f['overdrawn_share_30d']:.0%} of the time",
-                        1.0 - f["overdrawn_share_30d"],
-                    ),
+                    "stays_in_credit",
+                    1.0 - f["overdrawn_share_30d"],
                     1.0,
+                    lambda: f"overdrawn {f['overdrawn_share_30d']:.0%} of the time",
                 ),
                 (
-                    Reason(
-                        "regular_income",
-                        f"income regularity {f['income_regularity']:.2f}",
-                        f["income_regularity"],
-                    ),
+                    "regular_income",
+                    f["income_regularity"],
                     0.5,
+                    lambda: f"income regularity {f['income_regularity']:.2f}",
                 ),
                 (
-                    Reason(
-                        "steady_spending",
-                        f"spending pace {f['debit_velocity_ratio_1d_30d']:.1f}x norm",
-                        1.0 - ramp(f["debit_velocity_ratio_1d_30d"], 1.0, 3.0),
-                    ),
+                    "steady_spending",
+                    1.0 - ramp(f["debit_velocity_ratio_1d_30d"], 1.0, 3.0),
                     0.5,
+                    lambda: f"spending pace {f['debit_velocity_ratio_1d_30d']:.1f}x norm",
                 ),
             ],
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rapport.profiles.decay import DAY
 from rapport.profiles.families.offers import CHANNEL_GROUPS
-from rapport.signals.base import Features, Flag, Reason, SignalValue, combine, ramp
+from rapport.signals.base import Features, Flag, SignalValue, combine, ramp, why
 
 
 class Engagement:
@@ -17,26 +17,28 @@ class Engagement:
         rates = {g: f[f"response_rate_{g}"] for g in CHANNEL_GROUPS}
         best = max(sorted(rates), key=rates.__getitem__)
         reasons = [
-            Reason(
+            why(
                 "active",
-                f"{f['logins_30d']:.0f} logins a month (decayed)",
                 0.5 * ramp(f["logins_30d"], 2, 30),
+                lambda: f"{f['logins_30d']:.0f} logins a month (decayed)",
             ),
-            Reason(
+            why(
                 "browses",
-                f"{f['page_views_30d']:.0f} pages a month",
                 0.3 * ramp(f["page_views_30d"], 5, 60),
+                lambda: f"{f['page_views_30d']:.0f} pages a month",
             ),
-            Reason(
+            why(
                 f"responsive_{best}",
-                f"answers {rates[best]:.0%} of {best} messages; usually active around "
-                f"{f['habit_hour']:.0f}h",
                 0.5 * rates[best],
+                lambda: (
+                    f"answers {rates[best]:.0%} of {best} messages; usually active around "
+                    f"{f['habit_hour']:.0f}h"
+                ),
             ),
-            Reason(
+            why(
                 "accepts_offers",
-                f"accepts {f['offer_acceptance_rate_90d']:.0%} of offers",
                 0.4 * ramp(f["offer_acceptance_rate_90d"], 0.05, 0.4),
+                lambda: f"accepts {f['offer_acceptance_rate_90d']:.0%} of offers",
             ),
         ]
         flags = []

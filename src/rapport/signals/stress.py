@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rapport.signals.base import Features, Reason, SignalValue, combine, ramp
+from rapport.signals.base import Features, Reason, SignalValue, combine, ramp, why
 from rapport.signals.money import monthly_income, pay_interval, salary_overdue
 
 
@@ -14,45 +14,47 @@ class FinancialStress:
         buffer = f["pre_salary_balance_90d"] / income if f["salary_count_90d"] > 0.5 else 1.0
         has_salary = f["salary_count_90d"] >= 0.5
         reasons = [
-            Reason(
+            why(
                 "thin_buffer",
-                f"balance just before payday is {buffer:.0%} of monthly income",
                 0.35 * ramp(0.3 - buffer, 0.0, 0.4),
+                lambda: f"balance just before payday is {buffer:.0%} of monthly income",
             ),
-            Reason(
+            why(
                 "overdrawn",
-                f"overdrawn in {f['overdrawn_share_30d']:.0%} of recent balance readings",
                 0.4 * ramp(f["overdrawn_share_30d"], 0.05, 0.5),
+                lambda: f"overdrawn in {f['overdrawn_share_30d']:.0%} of recent balance readings",
             ),
-            Reason(
+            why(
                 "falling_balance",
-                f"balance falling by {-f['balance_trend']:,.0f} against its monthly mean",
                 0.25 * ramp(-f["balance_trend"] / income, 0.05, 0.4),
+                lambda: f"balance falling by {-f['balance_trend']:,.0f} against its monthly mean",
             ),
-            Reason(
+            why(
                 "high_utilisation",
-                f"card at {f['utilisation_last']:.0%} of its limit",
                 0.3 * ramp(f["utilisation_last"], 0.7, 0.95),
+                lambda: f"card at {f['utilisation_last']:.0%} of its limit",
             ),
-            Reason(
+            why(
                 "rising_utilisation",
-                f"card utilisation up {f['utilisation_trend']:.0%} on its 90-day mean",
                 0.2 * ramp(f["utilisation_trend"], 0.05, 0.3),
+                lambda: f"card utilisation up {f['utilisation_trend']:.0%} on its 90-day mean",
             ),
-            Reason(
+            why(
                 "late_repayments",
-                f"{f['late_share_90d']:.0%} of recent repayments were late",
                 0.5 * ramp(f["late_share_90d"], 0.2, 0.8),
+                lambda: f"{f['late_share_90d']:.0%} of recent repayments were late",
             ),
-            Reason(
+            why(
                 "days_past_due",
-                f"repayments {f['mean_days_late_90d']:.0f} days past due on average",
                 0.3 * ramp(f["mean_days_late_90d"], 3.0, 30.0),
+                lambda: f"repayments {f['mean_days_late_90d']:.0f} days past due on average",
             ),
-            Reason(
+            why(
                 "minimum_payments",
-                f"{f['min_payment_only_share_90d']:.0%} of repayments were the minimum only",
                 0.3 * ramp(f["min_payment_only_share_90d"], 0.3, 1.0),
+                lambda: (
+                    f"{f['min_payment_only_share_90d']:.0%} of repayments were the minimum only"
+                ),
             ),
             Reason(
                 "salary_overdue",
@@ -60,10 +62,12 @@ class FinancialStress:
                 f"{pay_interval(f):.0f}",
                 0.55 * ramp(salary_overdue(f), 1.15, 1.8),
             ),
-            Reason(
+            why(
                 "income_drop",
-                f"pay over the last month is {f['income_drop_ratio']:.0%} of the quarter's pace",
                 0.3 * ramp(0.9 - f["income_drop_ratio"], 0.0, 0.6) if has_salary else 0.0,
+                lambda: (
+                    f"pay over the last month is {f['income_drop_ratio']:.0%} of the quarter's pace"
+                ),
             ),
             Reason(
                 "seeking_help",

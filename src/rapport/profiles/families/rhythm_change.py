@@ -24,7 +24,7 @@ from rapport.profiles.state import State
 WARMUP_DAYS = 14  # days that only learn the customer's spread before the detector starts
 MIN_DAYS = 7
 DELTA = 0.6
-THRESHOLD = 12.0
+THRESHOLD = 14.0
 ALPHA = 1.0 - 0.0001
 # Longest run of spend-free days fed to the detector at once: a longer silence says "inactive",
 # not "spends nothing", and must not cost more than O(1).
