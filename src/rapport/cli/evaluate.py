@@ -9,6 +9,7 @@ not change read the same day (ROC AUC).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from typing import Annotated
 
@@ -29,6 +30,12 @@ TARGETS = {
     "gambling_onset": ("vulnerability",),
 }
 CONTROLS_PER_DAY = 150
+RHYTHM = "rhythm_change"
+
+
+def _finite(figures: dict[str, float]) -> dict[str, float | None]:
+    """JSON has no NaN: a figure that could not be measured is null."""
+    return {k: (None if math.isnan(v) else v) for k, v in figures.items()}
 
 
 @app.command("signals")
@@ -44,10 +51,12 @@ def signals(
 ) -> None:
     """ROC AUC per life-event type at a horizon after onset, and median detection delay."""
     result = evaluate(customers, days, seed, horizon, threshold)
+    rhythm = result.pop(RHYTHM)
     if as_json:
         emit_json(
             {
-                "signals": result,
+                "signals": {name: _finite(figures) for name, figures in result.items()},
+                "rhythm_change": rhythm,
                 "customers": customers,
                 "days": days,
                 "seed": seed,
@@ -61,11 +70,9 @@ def signals(
     )
     for column in ("signal / life event", "ROC AUC", "median delay (days)", "events"):
         table.add_column(column)
+    rate = f"false alarms: {rhythm['false_alarm_rate']:.1%} of customers per 90 days"
+    table.add_row("rhythm_change / no life event", rate, "", str(rhythm["customers"]))
     for name, figures in result.items():
-        if "auc" not in figures:
-            rate = f"false alarms: {figures['false_alarm_rate']:.1%} of customers per 90 days"
-            table.add_row(name, rate, "", str(figures["customers"]))
-            continue
         table.add_row(
             name,
             f"{figures['auc']:.3f}",
@@ -120,7 +127,7 @@ def evaluate(
             1 for customer_id in unchanged if _rhythm_alarms(engine, customer_id, final) > 0
         )
     result: dict[str, dict[str, float]] = {}
-    result["rhythm_change/unchanged"] = {
+    result[RHYTHM] = {
         # Alarms among customers whose lives did not change, per 90 days of history.
         "false_alarm_rate": round(alarmed / max(1, len(unchanged)) * 90.0 / days, 4),
         "customers": len(unchanged),

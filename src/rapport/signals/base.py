@@ -9,16 +9,38 @@ from typing import Protocol
 Features = Mapping[str, float]
 
 
-@dataclass(frozen=True, slots=True)
 class Reason:
-    """One feature's contribution to a signal."""
+    """One feature's contribution to a signal.
 
-    code: str
-    """Stable identifier, e.g. ``late_repayments``."""
-    text: str
-    """What a relationship manager or a regulator reads."""
-    weight: float
-    """How much this reason alone raises the score, in [0, 1]."""
+    ``code`` is a stable identifier (``late_repayments``), ``weight`` how much this reason alone
+    raises the score, in [0, 1], and ``text`` what a relationship manager or a regulator reads.
+    The text may be given as a function: it is then written only when someone reads it, because
+    decisions use codes and weights on every read and people read the words far less often.
+    """
+
+    __slots__ = ("_text", "code", "weight")
+
+    def __init__(self, code: str, text: str | Callable[[], str], weight: float) -> None:
+        self.code = code
+        self.weight = weight
+        self._text = text
+
+    @property
+    def text(self) -> str:
+        if not isinstance(self._text, str):
+            self._text = self._text()
+        return self._text
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Reason):
+            return NotImplemented
+        return (self.code, self.weight, self.text) == (other.code, other.weight, other.text)
+
+    def __hash__(self) -> int:
+        return hash((self.code, self.weight))
+
+    def __repr__(self) -> str:
+        return f"Reason({self.code!r}, {self.text!r}, {self.weight!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +80,9 @@ class Signal(Protocol):
     def compute(self, features: Features, at: float) -> SignalValue: ...
 
 
-def why(code: str, weight: float, text: Callable[[], str]) -> Reason:
-    """A reason whose text is only written if it counts (most reasons of most customers don't)."""
-    return Reason(code, text() if weight > 1e-6 else "", weight)
+def why(code: str, weight: float, text: Callable[[], str]) -> Reason | None:
+    """A reason whose words are written only when read; None if it contributes nothing."""
+    return Reason(code, text, weight) if weight > 1e-6 else None
 
 
 def ramp(value: float, low: float, high: float) -> float:
@@ -72,12 +94,16 @@ def ramp(value: float, low: float, high: float) -> float:
     return (value - low) / (high - low)
 
 
-def combine(name: str, reasons: Sequence[Reason], flags: Sequence[Flag] = ()) -> SignalValue:
+def _strength(reason: Reason) -> float:
+    return -reason.weight
+
+
+def combine(name: str, reasons: Sequence[Reason | None], flags: Sequence[Flag] = ()) -> SignalValue:
     """Noisy-OR of the reasons: each alone can raise the score up to its weight.
 
     Reasons that contribute nothing are left out; the rest come strongest first.
     """
-    kept = sorted((r for r in reasons if r.weight > 1e-6), key=lambda r: -r.weight)
+    kept = sorted((r for r in reasons if r is not None and r.weight > 1e-6), key=_strength)
     remaining = 1.0
     for reason in kept:
         remaining *= 1.0 - reason.weight

@@ -13,7 +13,7 @@ Part = tuple[str, float, float, Callable[[], str]]
 def _weighted(name: str, parts: list[Part]) -> SignalValue:
     """A weighted mean of parts in [0, 1]; each reason's weight is its share of the score.
 
-    Only the three strongest reasons are put into words.
+    The three strongest parts are its reasons.
     """
     total = sum(importance for _, _, importance, _ in parts) or 1.0
     shares = sorted(
@@ -21,7 +21,7 @@ def _weighted(name: str, parts: list[Part]) -> SignalValue:
         key=lambda part: -part[1],
     )
     score = sum(share for _, share, _ in shares)
-    reasons = tuple(Reason(code, text(), share) for code, share, text in shares[:3] if share > 0)
+    reasons = tuple(Reason(code, text, share) for code, share, text in shares[:3] if share > 0)
     return SignalValue(name, score, reasons)
 
 
