@@ -13,6 +13,7 @@ from rich.table import Table
 
 from rapport.cli.common import console, progress_bar, read_batches
 from rapport.cli.example_tour import tour
+from rapport.cli.profile import render_change
 from rapport.engine import Engine
 from rapport.profiles.catalog import Entity
 from rapport.sim import SimConfig, SimulatedBank
@@ -88,24 +89,18 @@ def _life_change(
     onset = dt.datetime.fromisoformat(change["date"]).replace(tzinfo=dt.UTC)
     before = engine.profile(customer, at=onset - dt.timedelta(days=1))
     now = engine.profile(customer)
-    table = Table(
-        title=f"{customer} {headline} on {change['date']} (day {change['day']}); the engine was "
-        "never told",
-        title_justify="left",
+    title = f"{customer} {headline} on {change['date']} (the engine was never told)"
+    console.print(render_change(title, before, now, names, "the day before"))
+    was, is_now = before.signals["vulnerability"], now.signals["vulnerability"]
+    flags = ", ".join(
+        f"{f.code} since {dt.datetime.fromtimestamp(f.started_at, dt.UTC):%Y-%m-%d}"
+        for f in is_now.flags
     )
-    table.add_column("feature", style="bold")
-    table.add_column("the day before", justify="right")
-    table.add_column(f"now ({now.as_of:%Y-%m-%d})" if now.as_of else "now", justify="right")
-    table.add_column("meaning", style="dim")
-    for name in names:
-        feature = now.features[name]
-        table.add_row(
-            name,
-            f"{before.features[name].value:,.2f}",
-            f"{feature.value:,.2f}",
-            f"{feature.description} ({feature.unit})",
-        )
-    console.print(table)
+    console.print(
+        f"  vulnerability {was.score:.2f} → [bold]{is_now.score:.2f}[/bold]"
+        + (f"; flags: {flags}" if flags else "")
+        + (f"; because {is_now.reasons[0].text}" if is_now.reasons else "")
+    )
 
 
 def _fraud(engine: Engine, bank: SimulatedBank) -> None:

@@ -9,6 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from rapport.cli.common import console, progress_bar, read_batches
+from rapport.cli.profile import render_change
 from rapport.engine import Engine, Profile
 from rapport.profiles.catalog import Entity
 
@@ -121,20 +122,8 @@ def _life_change(engine: Engine) -> None:
     now = engine.profile(customer)
     assert now.as_of is not None
     before = engine.profile(customer, at=now.as_of - dt.timedelta(days=50))
-    table = Table(title=f"{customer}: {headline}", title_justify="left")
-    table.add_column("feature", style="bold")
-    table.add_column(f"as of {before.as_of:%Y-%m-%d}", justify="right")
-    table.add_column(f"as of {now.as_of:%Y-%m-%d}", justify="right")
-    table.add_column("meaning", style="dim")
-    for name in names:
-        feature = now.features[name]
-        table.add_row(
-            name,
-            f"{before.features[name].value:,.2f}",
-            f"{feature.value:,.2f}",
-            f"{feature.description} ({feature.unit})",
-        )
-    console.print(table)
+    label = f"as of {before.as_of:%Y-%m-%d}" if before.as_of else "before"
+    console.print(render_change(f"{customer}: {headline}", before, now, names, label))
 
 
 def _merchant(engine: Engine, merchant_id: str) -> None:

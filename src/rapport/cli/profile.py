@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -73,4 +74,24 @@ def render_signals(found: Profile) -> Table:
             for f in signal.flags
         )
         table.add_row(name, f"{signal.score:.2f}", why, flags)
+    return table
+
+
+def render_change(
+    title: str, before: Profile, now: Profile, names: Sequence[str], before_label: str
+) -> Table:
+    """The same features at two moments, side by side, with what they mean."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("feature", style="bold")
+    table.add_column(before_label, justify="right")
+    table.add_column(f"as of {now.as_of:%Y-%m-%d}" if now.as_of else "now", justify="right")
+    table.add_column("meaning", style="dim")
+    for name in names:
+        feature = now.features[name]
+        table.add_row(
+            name,
+            f"{before.features[name].value:,.2f}",
+            f"{feature.value:,.2f}",
+            f"{feature.description} ({feature.unit})",
+        )
     return table
