@@ -19,5 +19,8 @@ class EngineConfig(BaseModel):
     Decayed statistics are exact for any event within the bound; a later one is dead-lettered
     with reason ``too_late``."""
 
+    policy_path: str | None = None
+    """The decision policy (YAML); None uses the default policy that ships with Rapport."""
+
     max_conflict_retries: int = Field(default=5, ge=0, le=100)
     """How often a batch is re-applied when another writer changed its profiles meanwhile."""

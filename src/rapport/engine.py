@@ -12,7 +12,12 @@ from pathlib import Path
 from types import TracebackType
 
 from rapport.config import EngineConfig
+from rapport.decisions.policy import load_policy
+from rapport.decisions.record import Decision
+from rapport.decisions.service import DecisionService
+from rapport.events.model import BaseEvent, TransactionEvent
 from rapport.events.validation import RawEvent, parse_event
+from rapport.governance.ledger import open_ledger
 from rapport.profiles.admission import (
     Admission,
     Candidate,
@@ -89,6 +94,21 @@ class Profile:
         }
 
 
+@dataclass(frozen=True)
+class Preview:
+    """An event seen against the profiles, before it is applied."""
+
+    event: BaseEvent
+    features: dict[str, float]
+    """The customer's features as if the event were applied: its own context included."""
+    merchant: dict[str, float]
+    """The merchant's features before the event."""
+    device: dict[str, float]
+    """The device's features before the event."""
+    signals: dict[str, float]
+    """The customer's signal scores before the event."""
+
+
 class UnknownEntityError(LookupError):
     """No event was ever accepted for this entity."""
 
@@ -108,6 +128,7 @@ class Engine:
         else:
             self.stores = open_stores(self.config.store_url if store is None else store)
         self.fold = ProfileFold()
+        self._decisions: DecisionService | None = None
         self.admission = Admission(self.fold, self.config.allowed_lateness_seconds)
 
     def __enter__(self) -> Engine:
@@ -122,6 +143,8 @@ class Engine:
         self.close()
 
     def close(self) -> None:
+        if self._decisions is not None:
+            self._decisions.ledger.close()
         self.stores.close()
 
     def ingest(self, events: Iterable[RawEvent]) -> IngestReport:
@@ -232,6 +255,73 @@ class Engine:
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         return self.stores.dead_letters.recent(limit)
+
+    # --- decisions ------------------------------------------------------------------------
+
+    @property
+    def decisions(self) -> DecisionService:
+        """The decision flow, with the configured policy and the ledger beside the stores."""
+        if self._decisions is None:
+            policy = load_policy(self.config.policy_path)
+            self._decisions = DecisionService(policy, open_ledger(self.stores.url))
+        return self._decisions
+
+    def preview(self, raw: RawEvent) -> Preview:
+        """What the profiles say about an event before it is applied, and the event's own
+        context (its deviation from habit, novelty, speed) as if it were, on scratch copies."""
+        event = parse_event(raw)
+        fold = self.fold
+        merchant_id = self.admission.merchant_for(event, {})
+        keys = fold.keys_for(event, merchant_id)
+        stored = self.stores.profiles.get_many(keys)
+        states = {
+            key: fold.layout_of(key).loads(stored[key].data)
+            if key in stored
+            else fold.new_state(key)
+            for key in keys
+        }
+        t = event.timestamp.timestamp()
+        customer_key = keys[0]
+        layout = fold.layout_of(customer_key)
+        before = layout.read(states[customer_key], t)
+        signals = (
+            {name: value.score for name, value in compute_signals(before, t).items()}
+            if states[customer_key][EVENT_COUNT]
+            else {}
+        )
+        others = {key[0]: fold.layout_of(key).read(states[key], t) for key in keys[1:]}
+        fold.apply(event, merchant_id, states, keys=keys, t=t)
+        after = layout.read(states[customer_key], t)
+        return Preview(
+            event, after, others.get(Entity.MERCHANT, {}), others.get(Entity.DEVICE, {}), signals
+        )
+
+    def decide_transaction(self, raw: RawEvent) -> Decision:
+        """Screen a transaction for fraud before it is applied (it is not applied here)."""
+        preview = self.preview(raw)
+        event = preview.event
+        if not isinstance(event, TransactionEvent):
+            raise ValueError("fraud decisions are taken on transactions")
+        context: dict[str, float | str | bool | None] = {
+            "amount": event.payload.amount,
+            "channel": event.channel,
+            "direction": event.payload.direction,
+        }
+        return self.decisions.fraud(
+            event.customer_id,
+            event.event_id,
+            event.timestamp.isoformat(),
+            preview.features,
+            preview.merchant,
+            preview.device,
+            preview.signals,
+            context,
+        )
+
+    def replay(self, decision_id: str) -> tuple[Decision, Decision]:
+        """A recorded decision beside the same decision re-run from its recorded inputs and
+        versions; the two must be equal (``Decision.outcome``)."""
+        return self.decisions.replay(decision_id)
 
 
 @contextmanager

@@ -1,0 +1,174 @@
+"""Fraud screening: approve, step up or decline a transaction before it touches the profile.
+
+The score is a transparent behavioral model: log-odds that start from the policy's baseline and
+rise with how far the transaction sits outside the customer's own habits (amount against their
+baseline, a new merchant, device or country, travel speed, a burst of payments) and with what is
+known about the merchant (confirmed frauds, card-testing traffic). Each contribution is a reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+
+from rapport.decisions.expressions import evaluate
+from rapport.decisions.policy import FraudPolicy
+from rapport.decisions.record import CandidateVerdict, ReasonCode, Value
+from rapport.profiles.families.merchant import PRIOR_FRAUD_RATE
+
+ACTIONS = ("approve", "step_up", "decline")
+MODEL_VERSION = "fraud-behavioral-1"
+
+# Everything the model reads, by input name.
+INPUTS = (
+    "event.amount",
+    "event.channel",
+    "features.last_debit_amount_zscore",
+    "features.last_merchant_is_new",
+    "features.last_device_is_new",
+    "features.last_country_is_new",
+    "features.last_speed_kmh",
+    "features.debit_count_1h",
+    "features.debit_count_7d",
+    "features.failed_logins_1d",
+    "features.last_hour_deviation",
+    "features.debit_count_90d",
+    "merchant.merchant_fraud_risk",
+    "merchant.merchant_small_share_1h",
+    "merchant.merchant_txn_1h",
+)
+
+
+def _ramp(value: float, low: float, high: float) -> float:
+    if value <= low:
+        return 0.0
+    return 1.0 if value >= high else (value - low) / (high - low)
+
+
+def _burst(x: Mapping[str, float]) -> float:
+    """Other payments in the last hour (the one being screened is already counted) against the
+    customer's usual hourly pace over the week."""
+    hourly = x["features.debit_count_7d"] / (7 * 24.0)
+    return max(0.0, x["features.debit_count_1h"] - 1.0) / max(hourly, 0.05)
+
+
+Term = tuple[str, Callable[[Mapping[str, float]], float], str]
+
+TERMS: tuple[Term, ...] = (
+    (
+        "FRD_AMOUNT",
+        lambda x: 1.1 * min(6.0, max(0.0, x["features.last_debit_amount_zscore"] - 1.5)),
+        "amount far above the customer's usual",
+    ),
+    (
+        "FRD_NEW_MERCHANT",
+        lambda x: 1.0 * x["features.last_merchant_is_new"],
+        "a merchant the customer has not used",
+    ),
+    (
+        "FRD_NEW_DEVICE",
+        lambda x: 1.3 * x["features.last_device_is_new"],
+        "a device the customer has not used",
+    ),
+    (
+        "FRD_NEW_COUNTRY",
+        lambda x: 1.5 * x["features.last_country_is_new"],
+        "a country the customer is not active in",
+    ),
+    (
+        "FRD_TRAVEL",
+        lambda x: 2.5 * _ramp(x["features.last_speed_kmh"], 300.0, 900.0),
+        "implied travel speed since the last card use",
+    ),
+    (
+        "FRD_BURST",
+        lambda x: 1.2 * _ramp(_burst(x), 3.0, 20.0),
+        "a burst of payments against the customer's pace",
+    ),
+    (
+        "FRD_FAILED_LOGINS",
+        lambda x: 0.8 * _ramp(x["features.failed_logins_1d"], 1.0, 3.0),
+        "failed logins today",
+    ),
+    (
+        "FRD_ODD_HOUR",
+        lambda x: 0.5 * _ramp(x["features.last_hour_deviation"], 4.0, 9.0),
+        "an hour the customer is not usually active",
+    ),
+    (
+        "FRD_MERCHANT_RISK",
+        lambda x: min(
+            3.0, max(0.0, math.log(max(x["merchant.merchant_fraud_risk"], 1e-9) / PRIOR_FRAUD_RATE))
+        ),
+        "the merchant has confirmed frauds",
+    ),
+    (
+        "FRD_CARD_TESTING",
+        lambda x: (
+            2.0
+            * _ramp(x["merchant.merchant_small_share_1h"], 0.3, 0.8)
+            * _ramp(x["merchant.merchant_txn_1h"], 3.0, 10.0)
+        ),
+        "the merchant is seeing a burst of tiny payments",
+    ),
+)
+
+
+def decide(
+    inputs: Mapping[str, Value], policy: FraudPolicy
+) -> tuple[str, float, list[ReasonCode], list[CandidateVerdict]]:
+    """Action, estimated fraud probability, reasons and candidate verdicts, from the inputs."""
+    numbers = {k: float(v) for k, v in inputs.items() if isinstance(v, int | float)}
+    for name in INPUTS:
+        numbers.setdefault(name, 0.0)
+    # A customer with almost no history has no baseline to deviate from: novelty says little.
+    history = _ramp(numbers["features.debit_count_90d"], 0.0, 5.0)
+    logit = policy.baseline_log_odds
+    reasons: list[ReasonCode] = []
+    for code, term, text in TERMS:
+        contribution = term(numbers)
+        if code in {"FRD_NEW_MERCHANT", "FRD_NEW_DEVICE", "FRD_NEW_COUNTRY", "FRD_AMOUNT"}:
+            contribution *= history
+        if contribution > 1e-9:
+            logit += contribution
+            reasons.append(ReasonCode(code, text, round(contribution, 6)))
+    score = 1.0 / (1.0 + math.exp(-logit))
+    action = (
+        "decline"
+        if score >= policy.decline_at
+        else "step_up"
+        if score >= policy.step_up_at
+        else "approve"
+    )
+    context = nest(inputs)
+    guards: list[ReasonCode] = []
+    for rule in policy.always_step_up:
+        if evaluate(rule.when, context) is True:
+            guards.append(ReasonCode(f"GRD_{rule.name.upper()}", rule.reason, 0.0))
+    if guards and action == "approve":
+        action = "step_up"
+    # The guardrails that held come first, then the model's strongest contributions.
+    reasons = guards + sorted(reasons, key=lambda r: -r.weight)
+    candidates = [
+        CandidateVerdict(
+            "approve", action == "approve", "" if action == "approve" else "too risky"
+        ),
+        CandidateVerdict("step_up", True),
+        CandidateVerdict(
+            "decline",
+            score >= policy.decline_at,
+            "" if score >= policy.decline_at else "not risky enough",
+        ),
+    ]
+    return action, round(score, 9), reasons[:4], candidates
+
+
+def nest(inputs: Mapping[str, Value]) -> dict[str, object]:
+    """``{"features.x": 1}`` -> ``{"features": {"x": 1}}``, the shape rule expressions read."""
+    nested: dict[str, object] = {}
+    for name, value in inputs.items():
+        head, _, tail = name.partition(".")
+        group = nested.setdefault(head, {})
+        if isinstance(group, dict):
+            group[tail] = value
+    return nested

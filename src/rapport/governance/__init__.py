@@ -1,0 +1,1 @@
+"""Governance: the hash-chained decision ledger (fairness, erasure and audit export follow)."""

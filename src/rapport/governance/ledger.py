@@ -1,0 +1,197 @@
+"""The decision ledger: append-only, hash-chained, verifiable, replayable.
+
+Each record's hash covers its canonical JSON (with the hash field empty) and the previous
+record's hash, so altering any row, or removing one, breaks the chain at that point, and
+``verify`` names the first record where it breaks. Policies are kept by version beside the
+decisions so that a replay can use exactly the policy that decided.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import msgspec
+
+from rapport.decisions.record import Decision, decode, encode
+
+GENESIS = "0" * 64
+
+
+def chain_hash(decision: Decision, prev_hash: str) -> str:
+    body = encode(msgspec.structs.replace(decision, prev_hash=prev_hash, hash=""))
+    return hashlib.sha256(prev_hash.encode() + body).hexdigest()
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    records: int
+    broken_at: int | None = None
+    """Position (1-based) of the first record that does not verify."""
+    decision_id: str | None = None
+    problem: str = ""
+
+
+class DecisionLedger(Protocol):
+    def append(self, decision: Decision) -> Decision:
+        """Chain and store a decision; an id already stored returns the stored record."""
+        ...
+
+    def get(self, decision_id: str) -> Decision | None: ...
+
+    def scan(self) -> Iterator[tuple[int, bytes]]:
+        """(position, stored bytes) in chain order."""
+        ...
+
+    def save_policy(self, version: str, text: str) -> None: ...
+
+    def policy_text(self, version: str) -> str | None: ...
+
+    def close(self) -> None: ...
+
+
+def verify(ledger: DecisionLedger) -> Verification:
+    """Walk the chain; report the first record whose hash or link does not hold."""
+    prev = GENESIS
+    count = 0
+    for position, body in ledger.scan():
+        count += 1
+        try:
+            decision = decode(body)
+        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            return Verification(False, count, position, None, f"unreadable record: {error}")
+        if decision.prev_hash != prev:
+            return Verification(
+                False,
+                count,
+                position,
+                decision.decision_id,
+                "its previous hash does not match the record before it "
+                "(a record was removed or reordered)",
+            )
+        if chain_hash(decision, prev) != decision.hash:
+            return Verification(
+                False, count, position, decision.decision_id, "its content does not match its hash"
+            )
+        prev = decision.hash
+    return Verification(True, count)
+
+
+class MemoryLedger:
+    def __init__(self) -> None:
+        self._bodies: list[bytes] = []
+        self._by_id: dict[str, int] = {}
+        self._policies: dict[str, str] = {}
+        self._last = GENESIS
+
+    def append(self, decision: Decision) -> Decision:
+        if decision.decision_id in self._by_id:
+            return decode(self._bodies[self._by_id[decision.decision_id]])
+        chained = msgspec.structs.replace(
+            decision, prev_hash=self._last, hash=chain_hash(decision, self._last)
+        )
+        self._by_id[decision.decision_id] = len(self._bodies)
+        self._bodies.append(encode(chained))
+        self._last = chained.hash
+        return chained
+
+    def get(self, decision_id: str) -> Decision | None:
+        index = self._by_id.get(decision_id)
+        return None if index is None else decode(self._bodies[index])
+
+    def scan(self) -> Iterator[tuple[int, bytes]]:
+        yield from enumerate(list(self._bodies), start=1)
+
+    def save_policy(self, version: str, text: str) -> None:
+        self._policies.setdefault(version, text)
+
+    def policy_text(self, version: str) -> str | None:
+        return self._policies.get(version)
+
+    def close(self) -> None:
+        return None
+
+
+class SqliteLedger:
+    """The ledger in the engine's SQLite file (its own tables, its own connection)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("PRAGMA busy_timeout=10000")
+        self.connection.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS decisions (
+                seq INTEGER PRIMARY KEY,
+                decision_id TEXT NOT NULL UNIQUE,
+                body BLOB NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS policies (version TEXT PRIMARY KEY, text TEXT NOT NULL);
+            """
+        )
+
+    def _last_hash(self) -> str:
+        row = self.connection.execute(
+            "SELECT body FROM decisions ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        return decode(bytes(row[0])).hash if row else GENESIS
+
+    def append(self, decision: Decision) -> Decision:
+        connection = self.connection
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            row = connection.execute(
+                "SELECT body FROM decisions WHERE decision_id = ?", (decision.decision_id,)
+            ).fetchone()
+            if row:
+                connection.execute("COMMIT")
+                return decode(bytes(row[0]))
+            last = self._last_hash()
+            chained = msgspec.structs.replace(
+                decision, prev_hash=last, hash=chain_hash(decision, last)
+            )
+            connection.execute(
+                "INSERT INTO decisions (decision_id, body) VALUES (?, ?)",
+                (decision.decision_id, encode(chained)),
+            )
+            connection.execute("COMMIT")
+            return chained
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    def get(self, decision_id: str) -> Decision | None:
+        row = self.connection.execute(
+            "SELECT body FROM decisions WHERE decision_id = ?", (decision_id,)
+        ).fetchone()
+        return decode(bytes(row[0])) if row else None
+
+    def scan(self) -> Iterator[tuple[int, bytes]]:
+        for seq, body in self.connection.execute("SELECT seq, body FROM decisions ORDER BY seq"):
+            yield seq, bytes(body)
+
+    def save_policy(self, version: str, text: str) -> None:
+        self.connection.execute(
+            "INSERT OR IGNORE INTO policies (version, text) VALUES (?, ?)", (version, text)
+        )
+
+    def policy_text(self, version: str) -> str | None:
+        row = self.connection.execute(
+            "SELECT text FROM policies WHERE version = ?", (version,)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def open_ledger(url: str) -> DecisionLedger:
+    """The ledger beside the stores a URL names (``memory://`` or a SQLite file)."""
+    if url == "memory://":
+        return MemoryLedger()
+    return SqliteLedger(url.removeprefix("sqlite:///"))
