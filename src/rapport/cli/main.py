@@ -7,6 +7,7 @@ import typer
 from rapport.cli.backfill import backfill
 from rapport.cli.catalog import catalog
 from rapport.cli.dead_letters import dead_letters
+from rapport.cli.decisions import audit_app, explain, replay
 from rapport.cli.demo import demo
 from rapport.cli.evaluate import app as evaluate_app
 from rapport.cli.ingest import ingest
@@ -25,6 +26,9 @@ app.command()(backfill)
 app.command()(demo)
 app.command()(catalog)
 app.command()(simulate)
+app.command()(replay)
+app.command()(explain)
+app.add_typer(audit_app, name="audit")
 app.add_typer(evaluate_app, name="evaluate")
 app.command(name="dead-letters")(dead_letters)
 
