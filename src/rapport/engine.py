@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +28,7 @@ from rapport.profiles.admission import (
 )
 from rapport.profiles.catalog import Entity, FeatureValue
 from rapport.profiles.family import EVENT_COUNT
-from rapport.profiles.fold import ProfileFold
+from rapport.profiles.fold import ProfileFold, event_type
 from rapport.profiles.state import State
 from rapport.signals import SignalValue, compute_signals
 from rapport.store import ConcurrentUpdateError, DeadLetter, Stores, open_stores
@@ -296,27 +296,55 @@ class Engine:
             event, after, others.get(Entity.MERCHANT, {}), others.get(Entity.DEVICE, {}), signals
         )
 
-    def decide_transaction(self, raw: RawEvent) -> Decision:
-        """Screen a transaction for fraud before it is applied (it is not applied here)."""
+    def decide_event(self, raw: RawEvent) -> list[Decision]:
+        """Take the decisions the policy triggers on this event, before it is applied.
+
+        The decisions read the customer's features as if the event were applied (so that they
+        see its own context: its amount against the baseline, its novelty, the statement's
+        utilisation), the merchant's and device's as they were, and the signals before it.
+        """
         preview = self.preview(raw)
         event = preview.event
+        kinds = self.decisions.policy.policy.triggers.get(event_type(event), [])
+        if not kinds:
+            return []
+        spaces: dict[str, Mapping[str, object]] = {
+            "features": preview.features,
+            "merchant": preview.merchant,
+            "device": preview.device,
+            "signals": preview.signals,
+            "event": _event_context(event),
+        }
+        return [
+            self.decisions.decide(
+                kind, event.customer_id, event.event_id, event.timestamp.isoformat(), spaces
+            )
+            for kind in kinds
+        ]
+
+    def decide_transaction(self, raw: RawEvent) -> Decision:
+        """Screen a transaction for fraud before it is applied (it is not applied here)."""
+        event = parse_event(raw)
         if not isinstance(event, TransactionEvent):
             raise ValueError("fraud decisions are taken on transactions")
-        context: dict[str, float | str | bool | None] = {
-            "amount": event.payload.amount,
-            "channel": event.channel,
-            "direction": event.payload.direction,
+        decisions = [d for d in self.decide_event(raw) if d.kind == "fraud"]
+        if not decisions:
+            raise ValueError("the policy does not screen transactions for fraud")
+        return decisions[0]
+
+    def decide(
+        self, kind: str, customer_id: str, at: TimeLike | None = None, request_id: str | None = None
+    ) -> Decision:
+        """Take a decision on request (credit limit review, next-best-action, ...)."""
+        profile = self.profile(customer_id, at)
+        when = profile.as_of.isoformat() if profile.as_of else ""
+        spaces: dict[str, Mapping[str, object]] = {
+            "features": profile.values(),
+            "signals": {name: value.score for name, value in profile.signals.items()},
+            "event": {"type": "request"},
         }
-        return self.decisions.fraud(
-            event.customer_id,
-            event.event_id,
-            event.timestamp.isoformat(),
-            preview.features,
-            preview.merchant,
-            preview.device,
-            preview.signals,
-            context,
-        )
+        trigger = request_id or f"request:{customer_id}:{when}"
+        return self.decisions.decide(kind, customer_id, trigger, when, spaces)
 
     def replay(self, decision_id: str) -> tuple[Decision, Decision]:
         """A recorded decision beside the same decision re-run from its recorded inputs and
@@ -341,6 +369,13 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def _event_context(event: BaseEvent) -> dict[str, object]:
+    context: dict[str, object] = {"type": event_type(event), "channel": event.channel}
+    if isinstance(event, TransactionEvent):
+        context.update(amount=event.payload.amount, direction=event.payload.direction)
+    return context
 
 
 def _epoch(value: TimeLike) -> float:

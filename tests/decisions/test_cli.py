@@ -30,13 +30,14 @@ def test_replay_decides_every_trigger_and_is_byte_identical(history: Path, tmp_p
         result = runner.invoke(app, ["replay", str(history), "--out", str(out)])
         assert result.exit_code == 0, result.output
     assert first.read_bytes() == second.read_bytes()
-    transactions = {
-        e["event_id"]
+    triggers = {"transaction": "fraud", "statement": "credit_limit", "login": "next_best_action"}
+    expected = {
+        (e["event_id"], triggers[e["type"]])
         for e in map(json.loads, history.read_text().splitlines())
-        if e["type"] == "transaction"
+        if e["type"] in triggers
     }
     rows = [json.loads(line) for line in first.read_text().splitlines()]
-    assert {r["trigger_event_id"] for r in rows} == transactions
+    assert {(r["trigger_event_id"], r["kind"]) for r in rows} == expected
     for field in (
         "decision_id",
         "kind",
@@ -70,7 +71,7 @@ def test_explain_reproduces_and_audit_verify_catches_a_forged_row(
     assert json.loads(verified.stdout.strip().splitlines()[-1])["ok"] is True
     with sqlite3.connect(db) as connection:
         body = connection.execute("SELECT body FROM decisions WHERE seq = 7").fetchone()[0]
-        forged = bytes(body).replace(b'"action":"approve"', b'"action":"decline"')
+        forged = bytes(body).replace(b'"seed":0', b'"seed":1')
         assert forged != bytes(body)
         connection.execute("UPDATE decisions SET body = ? WHERE seq = 7", (forged,))
     broken = runner.invoke(app, ["audit", "verify", "--db", str(db), "--json"])

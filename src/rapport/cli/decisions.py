@@ -68,15 +68,15 @@ def replay(
         task = progress.add_task("replay", total=len(lines))
         pending: list[bytes] = []
         for _, _, line in lines:
-            decision = _decide(engine, line, triggers)
-            if decision is not None:
+            if _triggers(line, triggers):
+                # Decisions read the profiles: bring them up to date first.
                 engine.ingest(pending)
                 pending = []
-                decision = _decide(engine, line, triggers)
-            if decision is not None and decision.decision_id not in seen:
-                seen.add(decision.decision_id)
-                handle.write(json.dumps(_row(decision), sort_keys=True) + "\n")
-                written += 1
+                for decision in _decide(engine, line, triggers):
+                    if decision.decision_id not in seen:
+                        seen.add(decision.decision_id)
+                        handle.write(json.dumps(_row(decision), sort_keys=True) + "\n")
+                        written += 1
             pending.append(line)
             if len(pending) >= 2_000:
                 engine.ingest(pending)
@@ -97,21 +97,29 @@ def _time_of(line: bytes) -> float:
         return float("-inf")  # invalid lines keep their place at the front; ingest rejects them
 
 
-def _decide(engine: Engine, line: bytes, triggers: Mapping[str, Sequence[str]]) -> Decision | None:
+def _triggers(line: bytes, triggers: Mapping[str, Sequence[str]]) -> bool:
     try:
         event = parse_event(line)
     except EventRejectedError:
-        return None
-    kind = type(event).__struct_config__.tag
-    if "fraud" not in triggers.get(str(kind), []):
-        return None
-    return engine.decide_transaction(line)
+        return False
+    return bool(triggers.get(str(type(event).__struct_config__.tag)))
+
+
+def _decide(engine: Engine, line: bytes, triggers: Mapping[str, Sequence[str]]) -> list[Decision]:
+    try:
+        event = parse_event(line)
+    except EventRejectedError:
+        return []
+    if not triggers.get(str(type(event).__struct_config__.tag)):
+        return []
+    return engine.decide_event(line)
 
 
 def _row(decision: Decision) -> dict[str, object]:
     row = {field: getattr(decision, field) for field in REPLAY_FIELDS}
     row["timestamp"] = decision.event_time
     row["reasons"] = [msgspec.to_builtins(r) for r in decision.reasons]
+    row["details"] = decision.details
     return row
 
 

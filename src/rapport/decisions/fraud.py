@@ -12,7 +12,8 @@ import math
 from collections.abc import Callable, Mapping
 
 from rapport.decisions.expressions import evaluate
-from rapport.decisions.policy import FraudPolicy
+from rapport.decisions.kinds import Outcome, nest, numbers, ramp
+from rapport.decisions.policy import FraudPolicy, Policy
 from rapport.decisions.record import CandidateVerdict, ReasonCode, Value
 from rapport.profiles.families.merchant import PRIOR_FRAUD_RATE
 
@@ -37,12 +38,6 @@ INPUTS = (
     "merchant.merchant_small_share_1h",
     "merchant.merchant_txn_1h",
 )
-
-
-def _ramp(value: float, low: float, high: float) -> float:
-    if value <= low:
-        return 0.0
-    return 1.0 if value >= high else (value - low) / (high - low)
 
 
 def _burst(x: Mapping[str, float]) -> float:
@@ -77,22 +72,22 @@ TERMS: tuple[Term, ...] = (
     ),
     (
         "FRD_TRAVEL",
-        lambda x: 2.5 * _ramp(x["features.last_speed_kmh"], 300.0, 900.0),
+        lambda x: 2.5 * ramp(x["features.last_speed_kmh"], 300.0, 900.0),
         "implied travel speed since the last card use",
     ),
     (
         "FRD_BURST",
-        lambda x: 1.2 * _ramp(_burst(x), 3.0, 20.0),
+        lambda x: 1.2 * ramp(_burst(x), 3.0, 20.0),
         "a burst of payments against the customer's pace",
     ),
     (
         "FRD_FAILED_LOGINS",
-        lambda x: 0.8 * _ramp(x["features.failed_logins_1d"], 1.0, 3.0),
+        lambda x: 0.8 * ramp(x["features.failed_logins_1d"], 1.0, 3.0),
         "failed logins today",
     ),
     (
         "FRD_ODD_HOUR",
-        lambda x: 0.5 * _ramp(x["features.last_hour_deviation"], 4.0, 9.0),
+        lambda x: 0.5 * ramp(x["features.last_hour_deviation"], 4.0, 9.0),
         "an hour the customer is not usually active",
     ),
     (
@@ -106,27 +101,35 @@ TERMS: tuple[Term, ...] = (
         "FRD_CARD_TESTING",
         lambda x: (
             2.0
-            * _ramp(x["merchant.merchant_small_share_1h"], 0.3, 0.8)
-            * _ramp(x["merchant.merchant_txn_1h"], 3.0, 10.0)
+            * ramp(x["merchant.merchant_small_share_1h"], 0.3, 0.8)
+            * ramp(x["merchant.merchant_txn_1h"], 3.0, 10.0)
         ),
         "the merchant is seeing a burst of tiny payments",
     ),
 )
 
 
-def decide(
-    inputs: Mapping[str, Value], policy: FraudPolicy
-) -> tuple[str, float, list[ReasonCode], list[CandidateVerdict]]:
-    """Action, estimated fraud probability, reasons and candidate verdicts, from the inputs."""
-    numbers = {k: float(v) for k, v in inputs.items() if isinstance(v, int | float)}
-    for name in INPUTS:
-        numbers.setdefault(name, 0.0)
+class Fraud:
+    name = "fraud"
+    model_version = MODEL_VERSION
+    inputs: tuple[str, ...] = INPUTS
+
+    def rules(self, policy: Policy) -> list[str]:
+        return [rule.when for rule in policy.fraud.always_step_up]
+
+    def decide(self, inputs: Mapping[str, Value], whole: Policy) -> Outcome:
+        """Action, estimated fraud probability, reasons and candidate verdicts."""
+        return _decide(inputs, whole.fraud)
+
+
+def _decide(inputs: Mapping[str, Value], policy: FraudPolicy) -> Outcome:
+    values = numbers(inputs, INPUTS)
     # A customer with almost no history has no baseline to deviate from: novelty says little.
-    history = _ramp(numbers["features.debit_count_90d"], 0.0, 5.0)
+    history = ramp(values["features.debit_count_90d"], 0.0, 5.0)
     logit = policy.baseline_log_odds
     reasons: list[ReasonCode] = []
     for code, term, text in TERMS:
-        contribution = term(numbers)
+        contribution = term(values)
         if code in {"FRD_NEW_MERCHANT", "FRD_NEW_DEVICE", "FRD_NEW_COUNTRY", "FRD_AMOUNT"}:
             contribution *= history
         if contribution > 1e-9:
@@ -160,15 +163,4 @@ def decide(
             "" if score >= policy.decline_at else "not risky enough",
         ),
     ]
-    return action, round(score, 9), reasons[:4], candidates
-
-
-def nest(inputs: Mapping[str, Value]) -> dict[str, object]:
-    """``{"features.x": 1}`` -> ``{"features": {"x": 1}}``, the shape rule expressions read."""
-    nested: dict[str, object] = {}
-    for name, value in inputs.items():
-        head, _, tail = name.partition(".")
-        group = nested.setdefault(head, {})
-        if isinstance(group, dict):
-            group[tail] = value
-    return nested
+    return Outcome(action, round(score, 9), reasons[:4], candidates)

@@ -60,6 +60,64 @@ class FraudPolicy(_Strict):
         return value
 
 
+class CreditPolicy(_Strict):
+    """How card limits move at each statement (or on request)."""
+
+    increase_below: float = Field(default=0.03, gt=0, lt=1)
+    """Estimated yearly probability of default under which an increase may be offered."""
+    decrease_above: float = Field(default=0.2, gt=0, lt=1)
+    """Estimated yearly probability of default above which the limit comes down."""
+    step_up: float = Field(default=0.2, gt=0, le=1)
+    """Size of an increase, as a share of the current limit."""
+    step_down: float = Field(default=0.2, gt=0, lt=1)
+    """Size of a decrease, as a share of the current limit."""
+    affordability_months: float = Field(default=1.5, gt=0, le=12)
+    """A limit never exceeds this many months of income."""
+    minimum_limit: float = Field(default=250.0, ge=0)
+    """A limit never goes below this."""
+    baseline_log_odds: float = -3.8
+    """Log-odds of default for a customer with a clean record (about 2% a year)."""
+    no_increase_when: list[Rule] = Field(default_factory=list)
+    """Guardrails: any rule that holds refuses an increase (vulnerability, for one)."""
+
+
+class Offer(_Strict):
+    """One product the bank may offer."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    """Stable offer id."""
+    product: str
+    """What it is, in words."""
+    value: float = Field(ge=0)
+    """What an acceptance is worth to the bank (a relative unit)."""
+    promotional: bool = True
+    """Promotional offers are never shown to a vulnerable customer."""
+    eligible_when: str = "true"
+    """Expression: who may receive it."""
+    affinity: str
+    """Expression: estimated acceptance probability, in [0, 1]."""
+
+    @field_validator("eligible_when", "affinity")
+    @classmethod
+    def _compiles(cls, source: str) -> str:
+        try:
+            compile_rule(source)
+        except ExpressionError as error:
+            raise ValueError(f"expression does not compile: {error}") from None
+        return source
+
+
+class OfferPolicy(_Strict):
+    """What the next-best-action may offer, to whom."""
+
+    catalog: list[Offer] = Field(default_factory=list)
+    """The products, each with its eligibility and affinity."""
+    vulnerable_at: float = Field(default=0.5, ge=0, le=1)
+    """Vulnerability score from which promotional offers are withheld."""
+    minimum_expected_value: float = Field(default=0.5, ge=0)
+    """Below this expected value, offer nothing."""
+
+
 class Policy(_Strict):
     """Everything a decision may depend on besides the profile and the models."""
 
@@ -69,6 +127,10 @@ class Policy(_Strict):
     """Event type -> the decision kinds it triggers."""
     fraud: FraudPolicy = Field(default_factory=FraudPolicy)
     """Fraud screening."""
+    credit_limit: CreditPolicy = Field(default_factory=CreditPolicy)
+    """Card limit management."""
+    offers: OfferPolicy = Field(default_factory=OfferPolicy)
+    """Next-best-action."""
 
 
 class PolicyError(ValueError):

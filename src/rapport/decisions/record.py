@@ -31,6 +31,8 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """The values the decision used, by name (``features.x``, ``merchant.y``, ``event.z``)."""
     candidates: list[CandidateVerdict]
     action: str
+    details: dict[str, Value] = {}
+    """What the action carries, e.g. a new credit limit or an offer id."""
     score: float
     propensity: float
     """Probability with which the action was chosen (1.0 for a deterministic rule)."""

@@ -13,12 +13,19 @@ from collections.abc import Mapping
 
 import msgspec
 
-from rapport.decisions import fraud
+from rapport.decisions.credit_limit import CreditLimit
+from rapport.decisions.fraud import Fraud
+from rapport.decisions.kinds import Kind
+from rapport.decisions.next_best_action import NextBestAction
 from rapport.decisions.policy import LoadedPolicy, parse_policy
 from rapport.decisions.record import Decision, Value
 from rapport.governance.ledger import DecisionLedger
 
-_REFERENCE = re.compile(r"\b(features|merchant|device|signals|event)\.([a-z_][a-z0-9_]*)")
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (Fraud(), CreditLimit(), NextBestAction())}
+NAMESPACES = ("features", "merchant", "device", "signals", "event")
+_REFERENCE = re.compile(r"\b(" + "|".join(NAMESPACES) + r")\.([a-z_][a-z0-9_]*)")
+
+Spaces = Mapping[str, Mapping[str, object]]
 
 
 def decision_id(policy_version: str, kind: str, trigger_event_id: str) -> str:
@@ -27,34 +34,12 @@ def decision_id(policy_version: str, kind: str, trigger_event_id: str) -> str:
     return f"dec-{digest[:20]}"
 
 
-def referenced(policy: LoadedPolicy) -> set[str]:
-    """Inputs the policy's own rules read, beyond those the models read."""
-    names: set[str] = set()
-    for rule in policy.policy.fraud.always_step_up:
-        names.update(f"{a}.{b}" for a, b in _REFERENCE.findall(rule.when))
-    return names
-
-
-def gather(
-    names: set[str] | tuple[str, ...],
-    features: Mapping[str, float],
-    merchant: Mapping[str, float],
-    device: Mapping[str, float],
-    signals: Mapping[str, float],
-    event: Mapping[str, Value],
-) -> dict[str, Value]:
+def gather(names: set[str], spaces: Spaces) -> dict[str, Value]:
     """The inputs a decision uses, by name, from the namespaces it may read."""
-    spaces: dict[str, Mapping[str, object]] = {
-        "features": features,
-        "merchant": merchant,
-        "device": device,
-        "signals": signals,
-        "event": event,
-    }
     inputs: dict[str, Value] = {}
     for name in sorted(names):
         space, _, key = name.partition(".")
-        value = spaces[space].get(key)
+        value = spaces.get(space, {}).get(key)
         if isinstance(value, float):
             # Six significant digits are finer than any threshold, and the record stays small;
             # replay recomputes the decision from these very numbers, so it stays exact.
@@ -71,52 +56,24 @@ class DecisionService:
         self.policy = policy
         self.ledger = ledger
         ledger.save_policy(policy.version, policy.text)
-        self._fraud_inputs = set(fraud.INPUTS) | referenced(policy)
-
-    def fraud(
-        self,
-        customer_id: str,
-        trigger_event_id: str,
-        event_time: str,
-        features: Mapping[str, float],
-        merchant: Mapping[str, float],
-        device: Mapping[str, float],
-        signals: Mapping[str, float],
-        event: Mapping[str, Value],
-    ) -> Decision:
-        started = time.perf_counter()
-        inputs = gather(self._fraud_inputs, features, merchant, device, signals, event)
-        decision = self._fraud_decision(
-            customer_id, trigger_event_id, event_time, inputs, self.policy
-        )
-        latency = (time.perf_counter() - started) * 1000.0
-        return self.ledger.append(msgspec.structs.replace(decision, latency_ms=round(latency, 4)))
+        self._inputs = {name: self._names(kind, policy) for name, kind in KINDS.items()}
 
     @staticmethod
-    def _fraud_decision(
-        customer_id: str,
-        trigger_event_id: str,
-        event_time: str,
-        inputs: dict[str, Value],
-        policy: LoadedPolicy,
+    def _names(kind: Kind, policy: LoadedPolicy) -> set[str]:
+        names = set(kind.inputs)
+        for source in kind.rules(policy.policy):
+            names.update(f"{a}.{b}" for a, b in _REFERENCE.findall(source))
+        return names
+
+    def decide(
+        self, kind: str, customer_id: str, trigger_event_id: str, event_time: str, spaces: Spaces
     ) -> Decision:
-        action, score, reasons, candidates = fraud.decide(inputs, policy.policy.fraud)
-        return Decision(
-            decision_id=decision_id(policy.version, "fraud", trigger_event_id),
-            kind="fraud",
-            customer_id=customer_id,
-            trigger_event_id=trigger_event_id,
-            event_time=event_time,
-            inputs=inputs,
-            candidates=candidates,
-            action=action,
-            score=score,
-            propensity=1.0,
-            reasons=reasons,
-            policy_version=policy.version,
-            model_versions={"fraud": fraud.MODEL_VERSION},
-            seed=0,
-        )
+        """Take, record and return one decision of ``kind``."""
+        started = time.perf_counter()
+        inputs = gather(self._inputs[kind], spaces)
+        decision = _decision(kind, customer_id, trigger_event_id, event_time, inputs, self.policy)
+        latency = round((time.perf_counter() - started) * 1000.0, 4)
+        return self.ledger.append(msgspec.structs.replace(decision, latency_ms=latency))
 
     def replay(self, decision_id: str) -> tuple[Decision, Decision]:
         """(the recorded decision, the same decision recomputed from its recorded inputs)."""
@@ -126,10 +83,12 @@ class DecisionService:
         text = self.ledger.policy_text(original.policy_version)
         if text is None:
             raise LookupError(f"policy {original.policy_version} is not in the ledger")
-        policy = parse_policy(text, original.policy_version)
-        if original.model_versions.get(original.kind) != fraud.MODEL_VERSION:
+        kind = KINDS.get(original.kind)
+        if kind is None or original.model_versions.get(original.kind) != kind.model_version:
             raise LookupError(f"model {original.model_versions} is not available to replay")
-        again = self._fraud_decision(
+        policy = parse_policy(text, original.policy_version)
+        again = _decision(
+            original.kind,
             original.customer_id,
             original.trigger_event_id,
             original.event_time,
@@ -137,3 +96,32 @@ class DecisionService:
             policy,
         )
         return original, again
+
+
+def _decision(
+    kind: str,
+    customer_id: str,
+    trigger_event_id: str,
+    event_time: str,
+    inputs: dict[str, Value],
+    policy: LoadedPolicy,
+) -> Decision:
+    model = KINDS[kind]
+    outcome = model.decide(inputs, policy.policy)
+    return Decision(
+        decision_id=decision_id(policy.version, kind, trigger_event_id),
+        kind=kind,
+        customer_id=customer_id,
+        trigger_event_id=trigger_event_id,
+        event_time=event_time,
+        inputs=inputs,
+        candidates=outcome.candidates,
+        action=outcome.action,
+        details=outcome.details,
+        score=outcome.score,
+        propensity=outcome.propensity,
+        reasons=outcome.reasons,
+        policy_version=policy.version,
+        model_versions={kind: model.model_version},
+        seed=0,
+    )
