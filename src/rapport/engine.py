@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -129,6 +130,7 @@ class Engine:
             self.stores = open_stores(self.config.store_url if store is None else store)
         self.fold = ProfileFold()
         self._decisions: DecisionService | None = None
+        self._decisions_lock = threading.Lock()
         self.admission = Admission(self.fold, self.config.allowed_lateness_seconds)
 
     def __enter__(self) -> Engine:
@@ -261,10 +263,11 @@ class Engine:
     @property
     def decisions(self) -> DecisionService:
         """The decision flow, with the configured policy and the ledger beside the stores."""
-        if self._decisions is None:
-            policy = load_policy(self.config.policy_path)
-            self._decisions = DecisionService(policy, open_ledger(self.stores.url))
-        return self._decisions
+        with self._decisions_lock:  # concurrent first requests must share one service
+            if self._decisions is None:
+                policy = load_policy(self.config.policy_path)
+                self._decisions = DecisionService(policy, open_ledger(self.stores.url))
+            return self._decisions
 
     def preview(self, raw: RawEvent) -> Preview:
         """What the profiles say about an event before it is applied, and the event's own
@@ -333,15 +336,21 @@ class Engine:
         return decisions[0]
 
     def decide(
-        self, kind: str, customer_id: str, at: TimeLike | None = None, request_id: str | None = None
+        self,
+        kind: str,
+        customer_id: str,
+        at: TimeLike | None = None,
+        request_id: str | None = None,
+        context: Mapping[str, str | float | bool | None] | None = None,
     ) -> Decision:
-        """Take a decision on request (credit limit review, next-best-action, ...)."""
+        """Take a decision on request (credit limit review, next-best-action, a message, a
+        price); ``context`` is what the request says (``purpose``, ``product``...)."""
         profile = self.profile(customer_id, at)
         when = profile.as_of.isoformat() if profile.as_of else ""
         spaces: dict[str, Mapping[str, object]] = {
             "features": profile.values(),
             "signals": {name: value.score for name, value in profile.signals.items()},
-            "event": {"type": "request"},
+            "event": {"type": "request", **(context or {})},
         }
         trigger = request_id or f"request:{customer_id}:{when}"
         return self.decisions.decide(kind, customer_id, trigger, when, spaces)

@@ -79,15 +79,7 @@ class CreditLimit:
     def decide(self, inputs: Mapping[str, Value], policy: Policy) -> Outcome:
         rules = policy.credit_limit
         x = numbers(inputs, INPUTS)
-        contributions = [(code, term(x), text) for code, term, text in TERMS]
-        logit = rules.baseline_log_odds - 0.8 * x["features.income_regularity"]
-        logit += sum(c for _, c, _ in contributions)
-        pd = 1.0 / (1.0 + math.exp(-logit))
-        adverse = [
-            ReasonCode(code, text, round(c, 6))
-            for code, c, text in sorted(contributions, key=lambda t: -t[1])
-            if c > 1e-6
-        ][:4]
+        pd, adverse = default_probability(x, rules.baseline_log_odds)
         limit = x["features.credit_limit_last"]
         income = _monthly_income(x)
         ceiling = rules.affordability_months * income
@@ -129,6 +121,21 @@ class CreditLimit:
         ]
         details: dict[str, Value] = {"new_limit": new_limit, "previous_limit": limit}
         return Outcome(action, round(pd, 9), reasons, candidates, details)
+
+
+def default_probability(
+    x: Mapping[str, float], baseline_log_odds: float
+) -> tuple[float, list[ReasonCode]]:
+    """Estimated yearly probability of default, and its four strongest adverse reasons."""
+    contributions = [(code, term(x), text) for code, term, text in TERMS]
+    logit = baseline_log_odds - 0.8 * x["features.income_regularity"]
+    logit += sum(c for _, c, _ in contributions)
+    adverse = [
+        ReasonCode(code, text, round(c, 6))
+        for code, c, text in sorted(contributions, key=lambda t: -t[1])
+        if c > 1e-6
+    ][:4]
+    return 1.0 / (1.0 + math.exp(-logit)), adverse
 
 
 def _monthly_income(x: Mapping[str, float]) -> float:

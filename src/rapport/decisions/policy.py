@@ -118,6 +118,47 @@ class OfferPolicy(_Strict):
     """Below this expected value, offer nothing."""
 
 
+class ContactPolicy(_Strict):
+    """When and how often the bank may contact a customer."""
+
+    weekly_cap: int = Field(default=3, ge=0, le=50)
+    """Messages sent to one customer in any seven days, all channels together."""
+    quiet_start: int = Field(default=21, ge=0, le=23)
+    """Local hour from which no message is sent..."""
+    quiet_end: int = Field(default=8, ge=0, le=23)
+    """...until this local hour."""
+    supportive_at: float = Field(default=0.5, ge=0, le=1)
+    """Vulnerability or stress score from which the tone is supportive and promotion waits."""
+
+
+class Band(_Strict):
+    """A product's regulatory rate band."""
+
+    min_rate: float = Field(ge=0, le=1)
+    """Lowest rate the product may carry."""
+    max_rate: float = Field(ge=0, le=1)
+    """Highest rate the product may carry."""
+
+    @field_validator("max_rate")
+    @classmethod
+    def _ordered(cls, value: float, info: object) -> float:
+        data = getattr(info, "data", {})
+        if "min_rate" in data and value < data["min_rate"]:
+            raise ValueError("max_rate must not be below min_rate")
+        return value
+
+
+class PricingPolicy(_Strict):
+    """Risk-based prices, always inside each product's band."""
+
+    bands: dict[str, Band] = Field(default_factory=dict)
+    """Product -> its band."""
+    low_risk: float = Field(default=0.01, gt=0, lt=1)
+    """Yearly default probability at or below which the band's lowest rate applies."""
+    high_risk: float = Field(default=0.2, gt=0, le=1)
+    """Yearly default probability at or above which the band's highest rate applies."""
+
+
 class Policy(_Strict):
     """Everything a decision may depend on besides the profile and the models."""
 
@@ -131,6 +172,10 @@ class Policy(_Strict):
     """Card limit management."""
     offers: OfferPolicy = Field(default_factory=OfferPolicy)
     """Next-best-action."""
+    contact: ContactPolicy = Field(default_factory=ContactPolicy)
+    """Communication: caps, quiet hours, tone."""
+    pricing: PricingPolicy = Field(default_factory=PricingPolicy)
+    """Pricing bands."""
 
 
 class PolicyError(ValueError):

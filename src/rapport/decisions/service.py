@@ -6,23 +6,30 @@ versions: ``replay`` recomputes a ledger record from exactly those and must matc
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
+import threading
 import time
 from collections.abc import Mapping
 
 import msgspec
 
+from rapport.decisions.communication import Communication
 from rapport.decisions.credit_limit import CreditLimit
 from rapport.decisions.fraud import Fraud
 from rapport.decisions.kinds import Kind
 from rapport.decisions.next_best_action import NextBestAction
 from rapport.decisions.policy import LoadedPolicy, parse_policy
+from rapport.decisions.pricing import Pricing
 from rapport.decisions.record import Decision, Value
 from rapport.governance.ledger import DecisionLedger
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (Fraud(), CreditLimit(), NextBestAction())}
-NAMESPACES = ("features", "merchant", "device", "signals", "event")
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (Fraud(), CreditLimit(), NextBestAction(), Communication(), Pricing())
+}
+NAMESPACES = ("features", "merchant", "device", "signals", "event", "contacts")
 _REFERENCE = re.compile(r"\b(" + "|".join(NAMESPACES) + r")\.([a-z_][a-z0-9_]*)")
 
 Spaces = Mapping[str, Mapping[str, object]]
@@ -57,6 +64,7 @@ class DecisionService:
         self.ledger = ledger
         ledger.save_policy(policy.version, policy.text)
         self._inputs = {name: self._names(kind, policy) for name, kind in KINDS.items()}
+        self._contact_lock = threading.Lock()
 
     @staticmethod
     def _names(kind: Kind, policy: LoadedPolicy) -> set[str]:
@@ -69,6 +77,21 @@ class DecisionService:
         self, kind: str, customer_id: str, trigger_event_id: str, event_time: str, spaces: Spaces
     ) -> Decision:
         """Take, record and return one decision of ``kind``."""
+        if kind != "communication":
+            return self._decide(kind, customer_id, trigger_event_id, event_time, spaces)
+        # Counting the week's messages and recording this one must not interleave with another
+        # request for the same customer, or a burst could slip past the cap.
+        with self._contact_lock:
+            since = _epoch(event_time) - 7 * 86400.0
+            sent = self.ledger.count(customer_id, "communication", "send", since)
+            contacts = {"contacts": {"sent_7d": float(sent)}}
+            return self._decide(
+                kind, customer_id, trigger_event_id, event_time, {**spaces, **contacts}
+            )
+
+    def _decide(
+        self, kind: str, customer_id: str, trigger_event_id: str, event_time: str, spaces: Spaces
+    ) -> Decision:
         started = time.perf_counter()
         inputs = gather(self._inputs[kind], spaces)
         decision = _decision(kind, customer_id, trigger_event_id, event_time, inputs, self.policy)
@@ -96,6 +119,10 @@ class DecisionService:
             policy,
         )
         return original, again
+
+
+def _epoch(event_time: str) -> float:
+    return dt.datetime.fromisoformat(event_time).timestamp() if event_time else 0.0
 
 
 def _decision(

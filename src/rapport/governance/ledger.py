@@ -8,6 +8,7 @@ decisions so that a replay can use exactly the policy that decided.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import sqlite3
 from collections.abc import Iterator
@@ -50,6 +51,11 @@ class DecisionLedger(Protocol):
 
     def save_policy(self, version: str, text: str) -> None: ...
 
+    def count(self, customer_id: str, kind: str, action: str, since: float) -> int:
+        """Decisions of a kind and action for a customer, taken at event time ``since`` or
+        later (seconds since the epoch): the contact policy counts what was sent."""
+        ...
+
     def policy_text(self, version: str) -> str | None: ...
 
     def close(self) -> None: ...
@@ -82,8 +88,15 @@ def verify(ledger: DecisionLedger) -> Verification:
     return Verification(True, count)
 
 
+def _event_epoch(decision: Decision) -> float:
+    return (
+        dt.datetime.fromisoformat(decision.event_time).timestamp() if decision.event_time else 0.0
+    )
+
+
 class MemoryLedger:
     def __init__(self) -> None:
+        self._index: list[tuple[str, str, str, float]] = []
         self._bodies: list[bytes] = []
         self._by_id: dict[str, int] = {}
         self._policies: dict[str, str] = {}
@@ -97,6 +110,9 @@ class MemoryLedger:
         )
         self._by_id[decision.decision_id] = len(self._bodies)
         self._bodies.append(encode(chained))
+        self._index.append(
+            (decision.customer_id, decision.kind, decision.action, _event_epoch(decision))
+        )
         self._last = chained.hash
         return chained
 
@@ -109,6 +125,11 @@ class MemoryLedger:
 
     def save_policy(self, version: str, text: str) -> None:
         self._policies.setdefault(version, text)
+
+    def count(self, customer_id: str, kind: str, action: str, since: float) -> int:
+        return sum(
+            1 for row in self._index if row[:3] == (customer_id, kind, action) and row[3] >= since
+        )
 
     def policy_text(self, version: str) -> str | None:
         return self._policies.get(version)
@@ -129,8 +150,14 @@ class SqliteLedger:
             CREATE TABLE IF NOT EXISTS decisions (
                 seq INTEGER PRIMARY KEY,
                 decision_id TEXT NOT NULL UNIQUE,
+                customer_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                action TEXT NOT NULL,
+                event_time REAL NOT NULL,
                 body BLOB NOT NULL
             );
+            CREATE INDEX IF NOT EXISTS decisions_by_customer
+                ON decisions (customer_id, kind, action, event_time);
             CREATE TABLE IF NOT EXISTS policies (version TEXT PRIMARY KEY, text TEXT NOT NULL);
             """
         )
@@ -156,8 +183,16 @@ class SqliteLedger:
                 decision, prev_hash=last, hash=chain_hash(decision, last)
             )
             connection.execute(
-                "INSERT INTO decisions (decision_id, body) VALUES (?, ?)",
-                (decision.decision_id, encode(chained)),
+                "INSERT INTO decisions (decision_id, customer_id, kind, action, event_time, body) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    decision.decision_id,
+                    decision.customer_id,
+                    decision.kind,
+                    decision.action,
+                    _event_epoch(decision),
+                    encode(chained),
+                ),
             )
             connection.execute("COMMIT")
             return chained
@@ -179,6 +214,14 @@ class SqliteLedger:
         self.connection.execute(
             "INSERT OR IGNORE INTO policies (version, text) VALUES (?, ?)", (version, text)
         )
+
+    def count(self, customer_id: str, kind: str, action: str, since: float) -> int:
+        row = self.connection.execute(
+            "SELECT count(*) FROM decisions WHERE customer_id = ? AND kind = ? AND action = ? "
+            "AND event_time >= ?",
+            (customer_id, kind, action, since),
+        ).fetchone()
+        return int(row[0])
 
     def policy_text(self, version: str) -> str | None:
         row = self.connection.execute(
