@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+import msgspec
+
 from rapport.config import EngineConfig
-from rapport.decisions.policy import load_policy
+from rapport.decisions.policy import load_policy, parse_policy
 from rapport.decisions.record import Decision
 from rapport.decisions.service import DecisionService
 from rapport.events.model import BaseEvent, TransactionEvent
-from rapport.events.validation import RawEvent, parse_event
+from rapport.events.validation import EventRejectedError, RawEvent, parse_event
 from rapport.governance.ledger import open_ledger
 from rapport.profiles.admission import (
     Admission,
@@ -354,6 +356,42 @@ class Engine:
         }
         trigger = request_id or f"request:{customer_id}:{when}"
         return self.decisions.decide(kind, customer_id, trigger, when, spaces)
+
+    def ingest_and_decide(self, raws: Iterable[RawEvent]) -> tuple[IngestReport, list[Decision]]:
+        """Ingest events in order; each decision an event triggers is taken just before that
+        event is applied, on profiles holding everything before it."""
+        triggers = self.decisions.policy.policy.triggers
+        verdicts: list[Verdict] = []
+        decisions: list[Decision] = []
+        pending: list[RawEvent] = []
+
+        def flush() -> None:
+            offset = len(verdicts)
+            report = self.ingest(pending)
+            verdicts.extend(
+                msgspec.structs.replace(v, index=offset + v.index) for v in report.verdicts
+            )
+            pending.clear()
+
+        for raw in raws:
+            try:
+                kind = event_type(parse_event(raw))
+            except EventRejectedError:
+                kind = ""
+            if triggers.get(kind):
+                flush()
+                decisions.extend(self.decide_event(raw))
+            pending.append(raw)
+        flush()
+        return IngestReport(verdicts), decisions
+
+    def use_policy(self, text: str) -> str:
+        """Switch to a new policy (YAML); returns its version. The ledger keeps every version."""
+        policy = parse_policy(text, "new policy")
+        ledger = self.decisions.ledger
+        with self._decisions_lock:
+            self._decisions = DecisionService(policy, ledger)
+        return policy.version
 
     def replay(self, decision_id: str) -> tuple[Decision, Decision]:
         """A recorded decision beside the same decision re-run from its recorded inputs and

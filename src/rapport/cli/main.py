@@ -12,6 +12,7 @@ from rapport.cli.demo import demo
 from rapport.cli.evaluate import app as evaluate_app
 from rapport.cli.ingest import ingest
 from rapport.cli.profile import profile
+from rapport.cli.serve import keys_app, serve
 from rapport.cli.simulate import simulate
 
 app = typer.Typer(
@@ -29,6 +30,8 @@ app.command()(simulate)
 app.command()(replay)
 app.command()(explain)
 app.add_typer(audit_app, name="audit")
+app.command()(serve)
+app.add_typer(keys_app, name="keys")
 app.add_typer(evaluate_app, name="evaluate")
 app.command(name="dead-letters")(dead_letters)
 

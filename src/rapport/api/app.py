@@ -1,0 +1,70 @@
+"""The FastAPI app: thin routes over the engine, API keys with scopes, Prometheus metrics.
+
+No business logic lives here: every route validates its input, calls the engine and shapes the
+answer (``routes_decisions``, ``routes_reads``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from rapport.api import routes_decisions, routes_reads
+from rapport.api.keys import KeyStore
+from rapport.api.service import Service
+from rapport.engine import Engine
+
+
+def create_app(engine: Engine, keys: KeyStore) -> FastAPI:
+    app = FastAPI(
+        title="Rapport",
+        version="0.1.0",
+        description="Behavioral profiles and explainable decisions for financial services.",
+    )
+    service = Service(engine, keys)
+    app.state.service = service
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        # Field path, reason and type; not the offending input, which may not even be JSON.
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in error.errors()
+        ]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.middleware("http")
+    async def timing(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        service.metrics.request_seconds.labels(getattr(route, "path", "unmatched")).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz() -> dict[str, Any]:
+        with service.lock:
+            events = engine.stores.events.count()
+        return {"status": "ready", "events": events, "policy": engine.decisions.policy.version}
+
+    @app.get("/metrics")
+    def prometheus() -> Response:
+        return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    routes_decisions.register(app, service)
+    routes_reads.register(app, service)
+    return app

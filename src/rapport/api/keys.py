@@ -1,0 +1,69 @@
+"""API keys with scopes. Only a hash of each key is stored; a revoked key stops working at once."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Literal
+
+Scope = Literal["ingest", "decide", "read", "admin"]
+SCOPES: tuple[Scope, ...] = ("ingest", "decide", "read", "admin")
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class KeyStore:
+    """Keys in the engine's SQLite file (or in memory for ``memory://``)."""
+
+    def __init__(self, url: str) -> None:
+        path = ":memory:" if url == "memory://" else url.removeprefix("sqlite:///")
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS api_keys (key_id TEXT PRIMARY KEY, digest TEXT UNIQUE "
+            "NOT NULL, scopes TEXT NOT NULL, created REAL NOT NULL, revoked REAL)"
+        )
+
+    def create(self, scopes: list[Scope]) -> tuple[str, str]:
+        """A new key: (key id, the secret, shown once)."""
+        unknown = set(scopes) - set(SCOPES)
+        if unknown or not scopes:
+            raise ValueError(
+                f"scopes must be among {', '.join(SCOPES)}; got {sorted(unknown) or 'none'}"
+            )
+        key_id = "key-" + secrets.token_hex(4)
+        secret = f"rk_{key_id[4:]}_{secrets.token_urlsafe(24)}"
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO api_keys (key_id, digest, scopes, created) VALUES (?, ?, ?, ?)",
+                (key_id, _digest(secret), ",".join(sorted(set(scopes))), time.time()),
+            )
+        return key_id, secret
+
+    def scopes(self, secret: str) -> set[str] | None:
+        """The scopes of a valid, unrevoked key, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT scopes FROM api_keys WHERE digest = ? AND revoked IS NULL",
+                (_digest(secret),),
+            ).fetchone()
+        return set(str(row[0]).split(",")) if row else None
+
+    def revoke(self, key_id: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE api_keys SET revoked = ? WHERE key_id = ? AND revoked IS NULL",
+                (time.time(), key_id),
+            )
+        return cursor.rowcount > 0
+
+    def close(self) -> None:
+        self._db.close()

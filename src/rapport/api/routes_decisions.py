@@ -1,0 +1,155 @@
+"""Routes that take in events and take decisions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from rapport.api.schemas import DecisionRequest, FraudRequest
+from rapport.api.service import Service, decision_json
+from rapport.engine import UnknownEntityError
+from rapport.events import EventRejectedError, RawEvent
+
+ON_REQUEST = ("credit_limit", "next_best_action", "communication", "pricing")
+
+
+EVENTS_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "oneOf": [
+                    {"type": "object", "description": "one v1 event"},
+                    {"type": "array", "items": {"type": "object"}, "description": "a batch"},
+                ]
+            }
+        }
+    },
+}
+
+
+def _split(body: bytes) -> list[RawEvent]:
+    """A JSON array becomes one raw event per element; anything else is one raw event."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return [body]
+    if isinstance(parsed, list):
+        return [json.dumps(item) for item in parsed]
+    return [body]
+
+
+def register(app: FastAPI, service: Service) -> None:
+    engine, lock, metrics, require = service.engine, service.lock, service.metrics, service.require
+
+    @app.post(
+        "/v1/events",
+        dependencies=[Depends(require("ingest"))],
+        openapi_extra={"requestBody": EVENTS_BODY},
+    )
+    async def post_events(request: Request) -> JSONResponse:
+        """Validate and apply events; the decisions they trigger are taken first and returned.
+
+        The body is judged through the event contract itself, so that even malformed JSON gets
+        a verdict and lands in the dead-letter store rather than vanishing in a framework error.
+        """
+        raws = _split(await request.body())
+
+        def work() -> tuple[Any, Any]:
+            with lock:
+                return engine.ingest_and_decide(raws)
+
+        report, decisions = await run_in_threadpool(work)
+        for verdict in report.verdicts:
+            metrics.events.labels(verdict.status).inc()
+            if verdict.code:
+                metrics.rejected.labels(verdict.code).inc()
+        for decision in decisions:
+            metrics.decisions.labels(decision.kind, decision.action).inc()
+            metrics.decision_seconds.labels(decision.kind).observe(decision.latency_ms / 1000.0)
+        status = 422 if report.rejected == len(report.verdicts) else 200
+        return JSONResponse(
+            {
+                **report.summary(),
+                "verdicts": [v.to_dict() for v in report.verdicts],
+                "decisions": [decision_json(d) for d in decisions],
+            },
+            status_code=status,
+        )
+
+    @app.post("/v1/decisions/fraud", dependencies=[Depends(require("decide"))])
+    def decide_fraud(request: FraudRequest) -> dict[str, Any]:
+        """Screen a transaction (it is not applied: send it to /v1/events for that)."""
+        try:
+            with lock:
+                decision = engine.decide_transaction(request.event)
+        except EventRejectedError as error:
+            rejection = error.rejection
+            raise HTTPException(
+                422,
+                [
+                    {
+                        "loc": ["body", "event", *rejection.field.split(".")],
+                        "msg": rejection.reason,
+                        "type": rejection.code,
+                    }
+                ],
+            ) from None
+        except ValueError as error:
+            raise HTTPException(422, str(error)) from None
+        metrics.decisions.labels("fraud", decision.action).inc()
+        metrics.decision_seconds.labels("fraud").observe(decision.latency_ms / 1000.0)
+        return decision_json(decision)
+
+    for kind in ON_REQUEST:
+        app.post(f"/v1/decisions/{kind}", dependencies=[Depends(require("decide"))])(
+            _on_request(service, kind)
+        )
+
+    @app.get("/v1/decisions/{decision_id}", dependencies=[Depends(require("read"))])
+    def get_decision(decision_id: str) -> dict[str, Any]:
+        with lock:
+            decision = engine.decisions.ledger.get(decision_id)
+        if decision is None:
+            raise HTTPException(404, f"no decision {decision_id!r}")
+        return decision_json(decision)
+
+    @app.post("/v1/decisions/{decision_id}/replay", dependencies=[Depends(require("read"))])
+    def replay_decision(decision_id: str) -> dict[str, Any]:
+        try:
+            with lock:
+                original, again = engine.replay(decision_id)
+        except LookupError as error:
+            raise HTTPException(404, str(error)) from None
+        return {
+            "reproduced": original.outcome() == again.outcome(),
+            "original": decision_json(original),
+            "replayed": decision_json(again),
+        }
+
+
+def _on_request(service: Service, kind: str) -> Callable[[DecisionRequest], dict[str, Any]]:
+    engine, lock, metrics = service.engine, service.lock, service.metrics
+
+    def handler(request: DecisionRequest) -> dict[str, Any]:
+        try:
+            with lock:
+                decision = engine.decide(
+                    kind, request.customer_id, request.at, request.request_id, request.context
+                )
+        except UnknownEntityError as error:
+            raise HTTPException(404, str(error)) from None
+        except ValueError as error:
+            raise HTTPException(422, str(error)) from None
+        metrics.decisions.labels(kind, decision.action).inc()
+        metrics.decision_seconds.labels(kind).observe(decision.latency_ms / 1000.0)
+        return decision_json(decision)
+
+    handler.__name__ = f"decide_{kind}"
+    handler.__doc__ = f"Take a {kind.replace('_', ' ')} decision on request."
+    return handler

@@ -1,0 +1,49 @@
+"""What the routes share: the engine, one lock over it, the metrics, and the scope check."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import msgspec
+from fastapi import Header, HTTPException
+
+from rapport.api.keys import KeyStore
+from rapport.api.metrics import Metrics
+from rapport.decisions.record import Decision
+from rapport.engine import Engine
+
+
+@dataclass
+class Service:
+    engine: Engine
+    keys: KeyStore
+    metrics: Metrics = field(default_factory=Metrics)
+    # The engine's stores share one connection: one request at a time works on them.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def require(self, scope: str) -> Callable[..., None]:
+        """A dependency that lets a request through only with a key holding ``scope``."""
+        keys = self.keys
+
+        def check(
+            authorization: Annotated[str | None, Header()] = None,
+            x_api_key: Annotated[str | None, Header()] = None,
+        ) -> None:
+            secret = x_api_key or (authorization or "").removeprefix("Bearer ").strip() or None
+            if secret is None:
+                raise HTTPException(401, "an API key is required (X-API-Key or Bearer)")
+            scopes = keys.scopes(secret)
+            if scopes is None:
+                raise HTTPException(401, "unknown or revoked API key")
+            if scope not in scopes and "admin" not in scopes:
+                raise HTTPException(403, f"this key lacks the {scope!r} scope")
+
+        return check
+
+
+def decision_json(decision: Decision) -> dict[str, Any]:
+    result: dict[str, Any] = msgspec.to_builtins(decision)
+    return result

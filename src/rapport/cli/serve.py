@@ -1,0 +1,65 @@
+"""``rapport serve`` and ``rapport keys``: the HTTP service and its API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from rapport.api.keys import SCOPES, KeyStore, Scope
+from rapport.cli.common import DEFAULT_DB_VALUE, DbOption, console, err_console
+
+keys_app = typer.Typer(
+    help="Manage API keys (stored hashed beside the data).", no_args_is_help=True
+)
+
+
+def serve(
+    db: DbOption = DEFAULT_DB_VALUE,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    policy: Annotated[str | None, typer.Option(help="Policy YAML (default: shipped)")] = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs)."""
+    # Imported here so that every other command starts without loading the web stack.
+    import uvicorn  # noqa: PLC0415
+
+    from rapport.api import create_app  # noqa: PLC0415
+    from rapport.config import EngineConfig  # noqa: PLC0415
+    from rapport.engine import Engine  # noqa: PLC0415
+
+    engine = Engine(db, EngineConfig(store_url=db, policy_path=policy))
+    app = create_app(engine, KeyStore(db))
+    console.print(f"Rapport on http://{host}:{port} (OpenAPI at /docs), store {db}")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@keys_app.command("create")
+def create(
+    scope: Annotated[
+        list[str], typer.Option("--scope", help=f"One of {', '.join(SCOPES)}; repeat")
+    ],
+    db: DbOption = DEFAULT_DB_VALUE,
+) -> None:
+    """Create a key; its secret is printed once."""
+    unknown = [s for s in scope if s not in SCOPES]
+    if unknown:
+        err_console.print(f"[red]unknown scope(s) {unknown}; use {', '.join(SCOPES)}[/red]")
+        raise typer.Exit(2)
+    store = KeyStore(db)
+    chosen: list[Scope] = [s for s in SCOPES if s in scope]
+    key_id, secret = store.create(chosen)
+    store.close()
+    console.print(f"key id: {key_id}\nsecret (shown once): {secret}")
+
+
+@keys_app.command("revoke")
+def revoke(key_id: str, db: DbOption = DEFAULT_DB_VALUE) -> None:
+    """Revoke a key at once."""
+    store = KeyStore(db)
+    done = store.revoke(key_id)
+    store.close()
+    if not done:
+        err_console.print(f"[red]no active key {key_id}[/red]")
+        raise typer.Exit(1)
+    console.print(f"revoked {key_id}")
