@@ -6,10 +6,12 @@ import json
 import sqlite3
 from pathlib import Path
 
+import msgspec
 import pytest
 from typer.testing import CliRunner
 
 from rapport.cli.main import app
+from rapport.governance.ledger import pack, unpack
 
 runner = CliRunner()
 
@@ -62,6 +64,9 @@ def test_explain_reproduces_and_audit_verify_catches_a_forged_row(
         runner.invoke(app, ["replay", str(history), "--out", str(out), "--db", str(db)]).exit_code
         == 0
     )
+    with sqlite3.connect(db) as connection:
+        (average,) = connection.execute("SELECT avg(length(body)) FROM decisions").fetchone()
+    assert average <= 1024  # the ledger's size budget per stored record
     decision_id = json.loads(out.read_text().splitlines()[5])["decision_id"]
     explained = runner.invoke(app, ["explain", decision_id, "--db", str(db), "--json"])
     assert explained.exit_code == 0, explained.output
@@ -71,7 +76,8 @@ def test_explain_reproduces_and_audit_verify_catches_a_forged_row(
     assert json.loads(verified.stdout.strip().splitlines()[-1])["ok"] is True
     with sqlite3.connect(db) as connection:
         body = connection.execute("SELECT body FROM decisions WHERE seq = 7").fetchone()[0]
-        forged = bytes(body).replace(b'"seed":0', b'"seed":1')
+        original = unpack(bytes(body))
+        forged = pack(msgspec.structs.replace(original, seed=1))
         assert forged != bytes(body)
         connection.execute("UPDATE decisions SET body = ? WHERE seq = 7", (forged,))
     broken = runner.invoke(app, ["audit", "verify", "--db", str(db), "--json"])

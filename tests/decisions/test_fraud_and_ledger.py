@@ -10,8 +10,7 @@ import msgspec
 import pytest
 
 from rapport import Engine
-from rapport.decisions.record import decode, encode
-from rapport.governance.ledger import SqliteLedger, verify
+from rapport.governance.ledger import SqliteLedger, pack, unpack, verify
 from tests.profiles.samples import at, debit, event
 
 HOME = {"lat": 48.85, "lon": 2.35, "country": "FR"}
@@ -138,9 +137,8 @@ def test_an_altered_row_breaks_the_chain_and_is_named(tmp_path: Path) -> None:
         ]
     ledger = SqliteLedger(path)
     body = dict(ledger.scan())[2]
-    forged = decode(body)
-    forged = msgspec.structs.replace(forged, action="decline")
-    _tamper(path, "UPDATE decisions SET body = ? WHERE seq = 2", encode(forged))
+    forged = msgspec.structs.replace(unpack(body), action="decline")
+    _tamper(path, "UPDATE decisions SET body = ? WHERE seq = 2", pack(forged))
     result = verify(ledger)
     assert not result.ok
     assert result.broken_at == 2

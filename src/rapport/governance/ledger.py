@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sqlite3
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,16 @@ import msgspec
 from rapport.decisions.record import Decision, decode, encode
 
 GENESIS = "0" * 64
+
+
+def pack(decision: Decision) -> bytes:
+    """A record as stored: its canonical JSON, deflated (records run to about a kilobyte of
+    repetitive JSON; deflated they take about half). The hash covers the JSON itself."""
+    return zlib.compress(encode(decision), 6)
+
+
+def unpack(body: bytes) -> Decision:
+    return decode(zlib.decompress(body))
 
 
 def chain_hash(decision: Decision, prev_hash: str) -> str:
@@ -68,8 +79,8 @@ def verify(ledger: DecisionLedger) -> Verification:
     for position, body in ledger.scan():
         count += 1
         try:
-            decision = decode(body)
-        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            decision = unpack(body)
+        except (msgspec.DecodeError, msgspec.ValidationError, zlib.error) as error:
             return Verification(False, count, position, None, f"unreadable record: {error}")
         if decision.prev_hash != prev:
             return Verification(
@@ -104,12 +115,12 @@ class MemoryLedger:
 
     def append(self, decision: Decision) -> Decision:
         if decision.decision_id in self._by_id:
-            return decode(self._bodies[self._by_id[decision.decision_id]])
+            return unpack(self._bodies[self._by_id[decision.decision_id]])
         chained = msgspec.structs.replace(
             decision, prev_hash=self._last, hash=chain_hash(decision, self._last)
         )
         self._by_id[decision.decision_id] = len(self._bodies)
-        self._bodies.append(encode(chained))
+        self._bodies.append(pack(chained))
         self._index.append(
             (decision.customer_id, decision.kind, decision.action, _event_epoch(decision))
         )
@@ -118,7 +129,7 @@ class MemoryLedger:
 
     def get(self, decision_id: str) -> Decision | None:
         index = self._by_id.get(decision_id)
-        return None if index is None else decode(self._bodies[index])
+        return None if index is None else unpack(self._bodies[index])
 
     def scan(self) -> Iterator[tuple[int, bytes]]:
         yield from enumerate(list(self._bodies), start=1)
@@ -166,7 +177,7 @@ class SqliteLedger:
         row = self.connection.execute(
             "SELECT body FROM decisions ORDER BY seq DESC LIMIT 1"
         ).fetchone()
-        return decode(bytes(row[0])).hash if row else GENESIS
+        return unpack(bytes(row[0])).hash if row else GENESIS
 
     def append(self, decision: Decision) -> Decision:
         connection = self.connection
@@ -177,7 +188,7 @@ class SqliteLedger:
             ).fetchone()
             if row:
                 connection.execute("COMMIT")
-                return decode(bytes(row[0]))
+                return unpack(bytes(row[0]))
             last = self._last_hash()
             chained = msgspec.structs.replace(
                 decision, prev_hash=last, hash=chain_hash(decision, last)
@@ -191,7 +202,7 @@ class SqliteLedger:
                     decision.kind,
                     decision.action,
                     _event_epoch(decision),
-                    encode(chained),
+                    pack(chained),
                 ),
             )
             connection.execute("COMMIT")
@@ -204,7 +215,7 @@ class SqliteLedger:
         row = self.connection.execute(
             "SELECT body FROM decisions WHERE decision_id = ?", (decision_id,)
         ).fetchone()
-        return decode(bytes(row[0])) if row else None
+        return unpack(bytes(row[0])) if row else None
 
     def scan(self) -> Iterator[tuple[int, bytes]]:
         for seq, body in self.connection.execute("SELECT seq, body FROM decisions ORDER BY seq"):
