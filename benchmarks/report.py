@@ -16,6 +16,7 @@ CLI_TARGET = 8.0  # CLI ingest wall time over plain-parse wall time, both as sub
 SIZE_TARGET = 4096  # bytes per serialised profile (DESIGN.md: <= 4 KiB per entity)
 
 if TYPE_CHECKING:
+    from benchmarks.decisions import DecisionLatency
     from benchmarks.extras import Extras
 
 
@@ -63,6 +64,8 @@ class Results:
     seconds: float = 0.0
     extras: Extras | None = None
     """The simulator's speed and the signals' share of a profile read."""
+    decisions: DecisionLatency | None = None
+    """Decision latency, in-process and over HTTP."""
 
     @property
     def cli_ratio(self) -> float:

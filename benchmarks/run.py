@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from river import stats
 
+from benchmarks.decisions import measure_decisions
 from benchmarks.extras import SIM_CUSTOMERS, measure_extras
 from benchmarks.report import Results, Timing
 from benchmarks.workload import Workload, ensure
@@ -192,6 +193,9 @@ def measure(workload: Workload, reps: int, sim_customers: int = SIM_CUSTOMERS) -
     read_micros = profile_reads(engine, ids, reps)
     features = len(engine.profile(ids[0]).features)
     extras = measure_extras(engine, ids, sim_customers)
+    with tempfile.TemporaryDirectory(prefix="rapport-decisions-") as tmp:
+        decisions = measure_decisions(lines[: min(n, 60_000)], tmp)
+    print("decisions done", flush=True)
     engine.close()
     del engine
     print("memory store done", flush=True)
@@ -214,6 +218,7 @@ def measure(workload: Workload, reps: int, sim_customers: int = SIM_CUSTOMERS) -
     results.repeats, results.batch, results.reads = reps, BATCH, len(ids)
     results.read_micros, results.features = read_micros, features
     results.extras = extras
+    results.decisions = decisions
     results.sizes = [(str(e), int(c), int(most), float(mean)) for e, c, most, mean in sizes]
     results.river_stats = sum(
         len(v) if isinstance(v, list) else 1 for v in _river_customer().values()
@@ -238,7 +243,9 @@ def main(argv: list[str] | None = None) -> None:
     results.seconds = time.perf_counter() - started
     given = sys.argv[1:] if argv is None else argv
     command = " ".join(["python -m benchmarks.run", *given]) if given else "make bench"
-    text = results.markdown(command) + (results.extras.markdown() if results.extras else "")
+    text = results.markdown(command)
+    text += results.extras.markdown() if results.extras else ""
+    text += results.decisions.markdown() if results.decisions else ""
     args.output.write_text(text)
     print(text)
 

@@ -138,4 +138,4 @@ def test_health_readiness_and_metrics(api: Api) -> None:
     metrics = api.client.get("/metrics").text
     assert 'rapport_decisions_total{action="approve",kind="fraud"} 1.0' in metrics
     assert 'rapport_events_rejected_total{code="unknown_event_type"} 1.0' in metrics
-    assert "rapport_http_request_seconds_bucket" in metrics
+    assert "rapport_decision_seconds_bucket" in metrics

@@ -6,8 +6,6 @@ answer (``routes_decisions``, ``routes_reads``).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -38,18 +36,6 @@ def create_app(engine: Engine, keys: KeyStore) -> FastAPI:
             for e in error.errors()
         ]
         return JSONResponse({"detail": detail}, status_code=422)
-
-    @app.middleware("http")
-    async def timing(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        service.metrics.request_seconds.labels(getattr(route, "path", "unmatched")).observe(
-            time.perf_counter() - started
-        )
-        return response
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -12,6 +12,7 @@ from typing import Literal
 
 Scope = Literal["ingest", "decide", "read", "admin"]
 SCOPES: tuple[Scope, ...] = ("ingest", "decide", "read", "admin")
+CACHE_SECONDS = 2.0
 
 
 def _digest(secret: str) -> str:
@@ -27,6 +28,7 @@ class KeyStore:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, set[str] | None]] = {}
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS api_keys (key_id TEXT PRIMARY KEY, digest TEXT UNIQUE "
             "NOT NULL, scopes TEXT NOT NULL, created REAL NOT NULL, revoked REAL)"
@@ -49,15 +51,29 @@ class KeyStore:
         return key_id, secret
 
     def scopes(self, secret: str) -> set[str] | None:
-        """The scopes of a valid, unrevoked key, or None."""
+        """The scopes of a valid, unrevoked key, or None.
+
+        Answers are remembered for ``CACHE_SECONDS`` so that a busy service does not query its
+        store on every request; a key revoked elsewhere stops working within that time, and at
+        once when revoked through this store.
+        """
+        now = time.monotonic()
+        cached = self._cache.get(secret)
+        if cached is not None and now - cached[0] < CACHE_SECONDS:
+            return cached[1]
         with self._lock:
             row = self._db.execute(
                 "SELECT scopes FROM api_keys WHERE digest = ? AND revoked IS NULL",
                 (_digest(secret),),
             ).fetchone()
-        return set(str(row[0]).split(",")) if row else None
+        scopes = set(str(row[0]).split(",")) if row else None
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[secret] = (now, scopes)
+        return scopes
 
     def revoke(self, key_id: str) -> bool:
+        self._cache.clear()
         with self._lock:
             cursor = self._db.execute(
                 "UPDATE api_keys SET revoked = ? WHERE key_id = ? AND revoked IS NULL",

@@ -27,10 +27,3 @@ class Metrics:
             ["code"],
             registry=self.registry,
         )
-        self.request_seconds = Histogram(
-            "rapport_http_request_seconds",
-            "HTTP request time",
-            ["route"],
-            buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
-            registry=self.registry,
-        )

@@ -6,12 +6,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from rapport.api.schemas import DecisionRequest, FraudRequest
-from rapport.api.service import Service, decision_json
+from rapport.api.service import Service, decision_json, decision_response
 from rapport.engine import UnknownEntityError
 from rapport.events import EventRejectedError, RawEvent
 
@@ -83,7 +83,7 @@ def register(app: FastAPI, service: Service) -> None:
         )
 
     @app.post("/v1/decisions/fraud", dependencies=[Depends(require("decide"))])
-    def decide_fraud(request: FraudRequest) -> dict[str, Any]:
+    def decide_fraud(request: FraudRequest) -> Response:
         """Screen a transaction (it is not applied: send it to /v1/events for that)."""
         try:
             with lock:
@@ -104,7 +104,7 @@ def register(app: FastAPI, service: Service) -> None:
             raise HTTPException(422, str(error)) from None
         metrics.decisions.labels("fraud", decision.action).inc()
         metrics.decision_seconds.labels("fraud").observe(decision.latency_ms / 1000.0)
-        return decision_json(decision)
+        return decision_response(decision)
 
     for kind in ON_REQUEST:
         app.post(f"/v1/decisions/{kind}", dependencies=[Depends(require("decide"))])(
@@ -112,12 +112,12 @@ def register(app: FastAPI, service: Service) -> None:
         )
 
     @app.get("/v1/decisions/{decision_id}", dependencies=[Depends(require("read"))])
-    def get_decision(decision_id: str) -> dict[str, Any]:
+    def get_decision(decision_id: str) -> Response:
         with lock:
             decision = engine.decisions.ledger.get(decision_id)
         if decision is None:
             raise HTTPException(404, f"no decision {decision_id!r}")
-        return decision_json(decision)
+        return decision_response(decision)
 
     @app.post("/v1/decisions/{decision_id}/replay", dependencies=[Depends(require("read"))])
     def replay_decision(decision_id: str) -> dict[str, Any]:
@@ -133,10 +133,10 @@ def register(app: FastAPI, service: Service) -> None:
         }
 
 
-def _on_request(service: Service, kind: str) -> Callable[[DecisionRequest], dict[str, Any]]:
+def _on_request(service: Service, kind: str) -> Callable[[DecisionRequest], Response]:
     engine, lock, metrics = service.engine, service.lock, service.metrics
 
-    def handler(request: DecisionRequest) -> dict[str, Any]:
+    def handler(request: DecisionRequest) -> Response:
         try:
             with lock:
                 decision = engine.decide(
@@ -148,7 +148,7 @@ def _on_request(service: Service, kind: str) -> Callable[[DecisionRequest], dict
             raise HTTPException(422, str(error)) from None
         metrics.decisions.labels(kind, decision.action).inc()
         metrics.decision_seconds.labels(kind).observe(decision.latency_ms / 1000.0)
-        return decision_json(decision)
+        return decision_response(decision)
 
     handler.__name__ = f"decide_{kind}"
     handler.__doc__ = f"Take a {kind.replace('_', ' ')} decision on request."

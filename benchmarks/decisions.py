@@ -1,0 +1,191 @@
+"""Decision latency: in-process per kind, and over HTTP at a sustained rate beside bare FastAPI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from rapport import Engine
+
+IN_PROCESS_TARGET_MS = 1.0
+HTTP_TARGET_MS = 10.0
+HTTP_RATE = 1_000
+HTTP_SECONDS = 5.0
+
+
+def _percentiles(millis: list[float]) -> tuple[float, float]:
+    ordered = sorted(millis)
+    return statistics.median(ordered), ordered[max(0, int(0.99 * len(ordered)) - 1)]
+
+
+@dataclass
+class DecisionLatency:
+    in_process: dict[str, tuple[float, float]] = field(default_factory=dict)
+    http: dict[str, tuple[float, float, float, int]] = field(default_factory=dict)
+    """server -> (achieved rate, p50 ms, p99 ms, errors)."""
+
+    def markdown(self) -> str:
+        lines = [
+            "",
+            "## Decisions",
+            "",
+            "| kind (in-process) | p50 ms | p99 ms | target p99 | met |",
+            "|---|---|---|---|---|",
+        ]
+        for kind, (p50, p99) in self.in_process.items():
+            ok = "yes" if p99 <= IN_PROCESS_TARGET_MS else "**no**"
+            lines.append(
+                f"| {kind} | {p50:.3f} | {p99:.3f} | <= {IN_PROCESS_TARGET_MS:g} ms | {ok} |"
+            )
+        lines += [
+            "",
+            f"Over HTTP on this machine, {HTTP_RATE:,} requests/s offered for "
+            f"{HTTP_SECONDS:g} s (open loop, one client process), `next_best_action`:",
+            "",
+            "| server | achieved req/s | p50 ms | p99 ms | errors | target |",
+            "|---|---|---|---|---|---|",
+        ]
+        for server, (rate, p50, p99, errors) in self.http.items():
+            target = (
+                f"p99 <= {HTTP_TARGET_MS:g} ms at >= {HTTP_RATE:,}/s"
+                if server == "rapport"
+                else "baseline"
+            )
+            lines.append(
+                f"| {server} | {rate:,.0f} | {p50:.2f} | {p99:.2f} | {errors} | {target} |"
+            )
+        return "\n".join(lines) + "\n"
+
+
+def in_process(
+    engine: Engine, customer_ids: list[str], transactions: list[bytes]
+) -> dict[str, tuple[float, float]]:
+    results: dict[str, tuple[float, float]] = {}
+    millis: list[float] = []
+    for raw in transactions:
+        started = time.perf_counter()
+        engine.decide_event(raw)
+        millis.append((time.perf_counter() - started) * 1000)
+    results["fraud (transaction trigger)"] = _percentiles(millis)
+    contexts = {
+        "credit_limit": {},
+        "next_best_action": {},
+        "communication": {"purpose": "service"},
+        "pricing": {"product": "personal_loan"},
+    }
+    for kind, context in contexts.items():
+        millis = []
+        for i, customer in enumerate(customer_ids):
+            started = time.perf_counter()
+            engine.decide(kind, customer, request_id=f"bench-{kind}-{i}", context=context)
+            millis.append((time.perf_counter() - started) * 1000)
+        results[kind] = _percentiles(millis)
+    return results
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _load(port: int, key: str, customers: list[str]) -> tuple[float, float, float, int]:
+    """Offer HTTP_RATE requests/s for HTTP_SECONDS over keep-alive connections, open loop.
+
+    A small raw HTTP/1.1 client: a general-purpose one (httpx) spends more time per request
+    than the server under test, and would measure itself.
+    """
+    connections = 32
+    per_connection = HTTP_RATE / connections
+    total_each = int(per_connection * HTTP_SECONDS)
+    millis: list[float] = []
+    errors = 0
+    begin = time.perf_counter()
+
+    async def worker(w: int) -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for i in range(total_each):
+                due = begin + (i + w / connections) / per_connection
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                customer = customers[(w * total_each + i) % len(customers)]
+                body = json.dumps({"customer_id": customer, "request_id": f"h{w}-{i}"}).encode()
+                request = (
+                    f"POST /v1/decisions/next_best_action HTTP/1.1\r\nHost: bench\r\n"
+                    f"X-API-Key: {key}\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n"
+                ).encode() + body
+                started = time.perf_counter()
+                writer.write(request)
+                await writer.drain()
+                status = await reader.readline()
+                length = 0
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                await reader.readexactly(length)
+                millis.append((time.perf_counter() - started) * 1000)
+                if b" 200 " not in status:
+                    errors += 1
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(worker(w) for w in range(connections)))
+    elapsed = time.perf_counter() - begin
+    p50, p99 = _percentiles(millis)
+    return len(millis) / elapsed, p50, p99, errors
+
+
+def over_http(db: str, customers: list[str]) -> dict[str, tuple[float, float, float, int]]:
+    results: dict[str, tuple[float, float, float, int]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for server in ("bare", "rapport"):
+            port = _free_port()
+            key_file = Path(tmp) / "key"
+            args = [sys.executable, "-m", "benchmarks.http_server", server, str(port)]
+            if server == "rapport":
+                args += [db, str(key_file)]
+            process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                url = f"http://127.0.0.1:{port}"
+                deadline = time.time() + 30
+                while time.time() < deadline:
+                    try:
+                        if httpx.get(url + "/docs", timeout=1).status_code in (200, 404):
+                            break
+                    except httpx.HTTPError:
+                        time.sleep(0.2)
+                key = key_file.read_text() if server == "rapport" else ""
+                results[server] = asyncio.run(_load(port, key, customers))
+            finally:
+                process.terminate()
+                process.wait(timeout=10)
+    return results
+
+
+def measure_decisions(lines: list[bytes], workdir: str) -> DecisionLatency:
+    """Profiles from ``lines``; then decisions in-process, then over HTTP on a copy of them."""
+    db = str(Path(workdir) / "decisions.db")
+    engine = Engine(db)
+    history, fresh = lines[:-2000], lines[-2000:]
+    for start in range(0, len(history), 20_000):
+        engine.ingest(history[start : start + 20_000])
+    customers = sorted({json.loads(line)["customer_id"] for line in history[:5000]})[:300]
+    transactions = [line for line in fresh if b'"type":"transaction"' in line][:500]
+    latency = DecisionLatency(in_process=in_process(engine, customers, transactions))
+    engine.close()
+    latency.http = over_http(db, customers)
+    return latency

@@ -1,0 +1,44 @@
+"""A server for the HTTP latency benchmark: Rapport's app, or a bare FastAPI endpoint beside it.
+
+``python -m benchmarks.http_server rapport PORT DB KEYFILE`` serves Rapport on a store that
+already holds profiles and writes an API key to KEYFILE; ``... bare PORT`` serves one trivial
+endpoint the same way, the baseline.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+
+def bare() -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/v1/decisions/next_best_action")
+    def decide() -> dict[str, str]:
+        return {"action": "none"}
+
+    return app
+
+
+def main() -> None:
+    mode, port = sys.argv[1], int(sys.argv[2])
+    if mode == "bare":
+        app = bare()
+    else:
+        from rapport import Engine  # noqa: PLC0415
+        from rapport.api import create_app  # noqa: PLC0415
+        from rapport.api.keys import KeyStore  # noqa: PLC0415
+
+        db, key_file = sys.argv[3], Path(sys.argv[4])
+        keys = KeyStore(db)
+        key_file.write_text(keys.create(["decide"])[1])
+        app = create_app(Engine(db), keys)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()
