@@ -5,14 +5,33 @@ from __future__ import annotations
 import hashlib
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from rapport.decisions.expressions import ExpressionError, compile_rule
 
 DecisionKind = Literal["fraud", "credit_limit", "next_best_action", "communication", "pricing"]
+
+
+def _must_compile(source: str) -> str:
+    try:
+        compile_rule(source)
+    except ExpressionError as error:
+        raise ValueError(f"expression does not compile: {error}") from None
+    return source
+
+
+Expression = Annotated[str, AfterValidator(_must_compile)]
+"""A rule in zen-engine's expression language, checked to compile when the policy loads."""
 
 
 class _Strict(BaseModel):
@@ -24,19 +43,10 @@ class Rule(_Strict):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     """Stable name; it appears in reasons and in the ledger."""
-    when: str
+    when: Expression
     """Expression, e.g. ``signals.vulnerability >= 0.5``."""
     reason: str
     """What the rule means, in words."""
-
-    @field_validator("when")
-    @classmethod
-    def _compiles(cls, source: str) -> str:
-        try:
-            compile_rule(source)
-        except ExpressionError as error:
-            raise ValueError(f"expression does not compile: {error}") from None
-        return source
 
 
 class FraudPolicy(_Strict):
@@ -92,19 +102,10 @@ class Offer(_Strict):
     """What an acceptance is worth to the bank (a relative unit)."""
     promotional: bool = True
     """Promotional offers are never shown to a vulnerable customer."""
-    eligible_when: str = "true"
+    eligible_when: Expression = "true"
     """Expression: who may receive it."""
-    affinity: str
+    affinity: Expression
     """Expression: estimated acceptance probability, in [0, 1]."""
-
-    @field_validator("eligible_when", "affinity")
-    @classmethod
-    def _compiles(cls, source: str) -> str:
-        try:
-            compile_rule(source)
-        except ExpressionError as error:
-            raise ValueError(f"expression does not compile: {error}") from None
-        return source
 
 
 class OfferPolicy(_Strict):
