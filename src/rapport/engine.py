@@ -220,6 +220,14 @@ class Engine:
         self, entity: Entity | str, entity_id: str, at: TimeLike | None = None
     ) -> Profile:
         kind = Entity(entity)
+        state, when = self._state_at(kind, entity_id, at)
+        return self._profile(kind, entity_id, state, when)
+
+    def _state_at(
+        self, kind: Entity, entity_id: str, at: TimeLike | None
+    ) -> tuple[State, float | None]:
+        """An entity's state as it stood at ``at`` (replayed from the log if ``at`` is earlier
+        than its latest event), and ``at`` as epoch seconds."""
         layout = self.fold.layouts[kind]
         row = self.stores.profiles.get_many([(str(kind), entity_id)]).get((str(kind), entity_id))
         if row is None:
@@ -230,7 +238,7 @@ class Engine:
             if kind is not Entity.CUSTOMER:
                 raise ValueError(f"{kind} profiles can only be read at or after their latest event")
             state = self._replay_customer(entity_id, when)
-        return self._profile(kind, entity_id, state, when)
+        return state, when
 
     def _replay_customer(self, customer_id: str, until: float) -> State:
         layout = self.fold.layouts[Entity.CUSTOMER]
@@ -347,11 +355,15 @@ class Engine:
     ) -> Decision:
         """Take a decision on request (credit limit review, next-best-action, a message, a
         price); ``context`` is what the request says (``purpose``, ``product``...)."""
-        profile = self.profile(customer_id, at)
-        when = profile.as_of.isoformat() if profile.as_of else ""
+        # Decisions read values and scores only: no per-feature records, no reason texts.
+        state, at_epoch = self._state_at(Entity.CUSTOMER, customer_id, at)
+        layout = self.fold.layouts[Entity.CUSTOMER]
+        t = layout.last_event_time(state) if at_epoch is None else at_epoch
+        values = layout.read(state, t)
+        when = dt.datetime.fromtimestamp(t, dt.UTC).isoformat()
         spaces: dict[str, Mapping[str, object]] = {
-            "features": profile.values(),
-            "signals": {name: value.score for name, value in profile.signals.items()},
+            "features": values,
+            "signals": {name: value.score for name, value in compute_signals(values, t).items()},
             "event": {"type": "request", **(context or {})},
         }
         trigger = request_id or f"request:{customer_id}:{when}"
