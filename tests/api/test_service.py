@@ -139,3 +139,26 @@ def test_health_readiness_and_metrics(api: Api) -> None:
     assert 'rapport_decisions_total{action="approve",kind="fraud"} 1.0' in metrics
     assert 'rapport_events_rejected_total{code="unknown_event_type"} 1.0' in metrics
     assert "rapport_decision_seconds_bucket" in metrics
+
+
+def test_concurrent_requests_lose_no_update(api: Api) -> None:
+    """Eight clients post interleaved events for the same customer at once: every event counts."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    def post(worker: int) -> int:
+        events = [
+            debit(f"w{worker}-{i}", at(1, worker * 0.1 + i * 0.9), 10.0 + i, merchant="m1")
+            for i in range(10)
+        ]
+        response = api.call("POST", "/v1/events", api.ingester, json=events)
+        assert response.status_code == 200
+        accepted: int = response.json()["accepted"]
+        return accepted
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        accepted = sum(pool.map(post, range(8)))
+    assert accepted == 80
+    profile = api.call("GET", "/v1/customers/c1", api.reader).json()
+    assert profile["event_count"] == 80
+    merchant_debits = profile["features"]["debit_count_90d"]["value"]
+    assert merchant_debits > 75  # all 80 debits folded (decayed over a few hours)
