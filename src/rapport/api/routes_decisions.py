@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
@@ -83,7 +83,7 @@ def register(app: FastAPI, service: Service) -> None:
         )
 
     @app.post("/v1/decisions/fraud", dependencies=[Depends(require("decide"))])
-    def decide_fraud(request: FraudRequest) -> Response:
+    async def decide_fraud(request: FraudRequest) -> Response:
         """Screen a transaction (it is not applied: send it to /v1/events for that)."""
         try:
             with lock:
@@ -133,10 +133,10 @@ def register(app: FastAPI, service: Service) -> None:
         }
 
 
-def _on_request(service: Service, kind: str) -> Callable[[DecisionRequest], Response]:
+def _on_request(service: Service, kind: str) -> Callable[[DecisionRequest], Awaitable[Response]]:
     engine, lock, metrics = service.engine, service.lock, service.metrics
 
-    def handler(request: DecisionRequest) -> Response:
+    async def handler(request: DecisionRequest) -> Response:
         try:
             with lock:
                 decision = engine.decide(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -24,11 +24,15 @@ class Service:
     # The engine's stores share one connection: one request at a time works on them.
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def require(self, scope: str) -> Callable[..., None]:
-        """A dependency that lets a request through only with a key holding ``scope``."""
+    def require(self, scope: str) -> Callable[..., Awaitable[None]]:
+        """A dependency that lets a request through only with a key holding ``scope``.
+
+        Asynchronous on purpose: a synchronous dependency costs a worker-thread round trip per
+        request, more than the check itself (scopes are cached).
+        """
         keys = self.keys
 
-        def check(
+        async def check(
             authorization: Annotated[str | None, Header()] = None,
             x_api_key: Annotated[str | None, Header()] = None,
         ) -> None:
