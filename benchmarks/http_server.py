@@ -27,17 +27,16 @@ def bare() -> FastAPI:
 def main() -> None:
     mode, port = sys.argv[1], int(sys.argv[2])
     if mode == "bare":
-        app = bare()
-    else:
-        from rapport import Engine  # noqa: PLC0415
-        from rapport.api import create_app  # noqa: PLC0415
-        from rapport.api.keys import KeyStore  # noqa: PLC0415
+        uvicorn.run(bare(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        return
+    from rapport import Engine  # noqa: PLC0415
+    from rapport.api.keys import KeyStore  # noqa: PLC0415
+    from rapport.api.server import run  # noqa: PLC0415
 
-        db, key_file = sys.argv[3], Path(sys.argv[4])
-        keys = KeyStore(db)
-        key_file.write_text(keys.create(["decide"])[1])
-        app = create_app(Engine(db), keys)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    db, key_file = sys.argv[3], Path(sys.argv[4])
+    keys = KeyStore(db)
+    key_file.write_text(keys.create(["decide"])[1])
+    run(Engine(db), keys, "127.0.0.1", port)  # exactly as `rapport serve` runs it
 
 
 if __name__ == "__main__":

@@ -22,16 +22,13 @@ def serve(
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs)."""
     # Imported here so that every other command starts without loading the web stack.
-    import uvicorn  # noqa: PLC0415
-
-    from rapport.api import create_app  # noqa: PLC0415
+    from rapport.api.server import run  # noqa: PLC0415
     from rapport.config import EngineConfig  # noqa: PLC0415
     from rapport.engine import Engine  # noqa: PLC0415
 
     engine = Engine(db, EngineConfig(store_url=db, policy_path=policy))
-    app = create_app(engine, KeyStore(db))
     console.print(f"Rapport on http://{host}:{port} (OpenAPI at /docs), store {db}")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    run(engine, KeyStore(db), host, port)
 
 
 @keys_app.command("create")
