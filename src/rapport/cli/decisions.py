@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +30,7 @@ from rapport.governance.ledger import open_ledger, verify
 
 audit_app = typer.Typer(help="Audit the decision ledger.", no_args_is_help=True)
 
+REPLAY_CHUNK = 2_000
 REPLAY_FIELDS = (
     "decision_id",
     "kind",
@@ -63,26 +63,19 @@ def replay(
     lines.sort()
     config = EngineConfig(store_url=db, policy_path=str(policy) if policy else None)
     written, seen = 0, set()
+    ordered = [line for _, _, line in lines]
     with Engine(db, config) as engine, out.open("w") as handle, progress_bar() as progress:
-        triggers = engine.decisions.policy.policy.triggers
-        task = progress.add_task("replay", total=len(lines))
-        pending: list[bytes] = []
-        for _, _, line in lines:
-            if _triggers(line, triggers):
-                # Decisions read the profiles: bring them up to date first.
-                engine.ingest(pending)
-                pending = []
-                for decision in _decide(engine, line, triggers):
-                    if decision.decision_id not in seen:
-                        seen.add(decision.decision_id)
-                        handle.write(json.dumps(_row(decision), sort_keys=True) + "\n")
-                        written += 1
-            pending.append(line)
-            if len(pending) >= 2_000:
-                engine.ingest(pending)
-                pending = []
-            progress.advance(task)
-        engine.ingest(pending)
+        task = progress.add_task("replay", total=len(ordered))
+        for start in range(0, len(ordered), REPLAY_CHUNK):
+            chunk = ordered[start : start + REPLAY_CHUNK]
+            _, decisions = engine.ingest_and_decide(chunk)
+            for decision in decisions:
+                # A re-sent trigger yields the decision already taken: write it once.
+                if decision.decision_id not in seen:
+                    seen.add(decision.decision_id)
+                    handle.write(json.dumps(_row(decision), sort_keys=True) + "\n")
+                    written += 1
+            progress.advance(task, len(chunk))
     summary = {"events": len(lines), "decisions": written, "out": str(out)}
     if as_json:
         emit_json(summary)
@@ -95,24 +88,6 @@ def _time_of(line: bytes) -> float:
         return parse_event(line).timestamp.timestamp()
     except EventRejectedError:
         return float("-inf")  # invalid lines keep their place at the front; ingest rejects them
-
-
-def _triggers(line: bytes, triggers: Mapping[str, Sequence[str]]) -> bool:
-    try:
-        event = parse_event(line)
-    except EventRejectedError:
-        return False
-    return bool(triggers.get(str(type(event).__struct_config__.tag)))
-
-
-def _decide(engine: Engine, line: bytes, triggers: Mapping[str, Sequence[str]]) -> list[Decision]:
-    try:
-        event = parse_event(line)
-    except EventRejectedError:
-        return []
-    if not triggers.get(str(type(event).__struct_config__.tag)):
-        return []
-    return engine.decide_event(line)
 
 
 def _row(decision: Decision) -> dict[str, object]:

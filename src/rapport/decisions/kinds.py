@@ -8,6 +8,9 @@ from typing import Protocol
 
 from rapport.decisions.policy import Policy
 from rapport.decisions.record import CandidateVerdict, ReasonCode, Value
+from rapport.signals.base import ramp
+
+__all__ = ["Kind", "Outcome", "nest", "numbers", "ramp"]
 
 
 @dataclass(frozen=True)
@@ -40,12 +43,6 @@ def numbers(inputs: Mapping[str, Value], names: tuple[str, ...]) -> dict[str, fl
     for name in names:
         found.setdefault(name, 0.0)
     return found
-
-
-def ramp(value: float, low: float, high: float) -> float:
-    if value <= low:
-        return 0.0
-    return 1.0 if value >= high else (value - low) / (high - low)
 
 
 def nest(inputs: Mapping[str, Value]) -> dict[str, object]:
