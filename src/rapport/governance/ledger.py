@@ -69,6 +69,16 @@ class DecisionLedger(Protocol):
 
     def policy_text(self, version: str) -> str | None: ...
 
+    def find(self, kind: str, trigger_event_id: str) -> Decision | None:
+        """The latest decision of ``kind`` its trigger event took (the outcome join of a
+        fraud report, which names the transaction, not the decision)."""
+        ...
+
+    def latest(self, customer_id: str, kind: str, before: float) -> Decision | None:
+        """A customer's latest decision of ``kind`` taken at event time ``before`` or earlier
+        (a credit outcome joins the credit decision in force when it happened)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -108,6 +118,7 @@ def _event_epoch(decision: Decision) -> float:
 class MemoryLedger:
     def __init__(self) -> None:
         self._index: list[tuple[str, str, str, float]] = []
+        self._triggers: dict[tuple[str, str], int] = {}
         self._bodies: list[bytes] = []
         self._by_id: dict[str, int] = {}
         self._policies: dict[str, str] = {}
@@ -120,6 +131,7 @@ class MemoryLedger:
             decision, prev_hash=self._last, hash=chain_hash(decision, self._last)
         )
         self._by_id[decision.decision_id] = len(self._bodies)
+        self._triggers[(decision.kind, decision.trigger_event_id)] = len(self._bodies)
         self._bodies.append(pack(chained))
         self._index.append(
             (decision.customer_id, decision.kind, decision.action, _event_epoch(decision))
@@ -144,6 +156,18 @@ class MemoryLedger:
 
     def policy_text(self, version: str) -> str | None:
         return self._policies.get(version)
+
+    def find(self, kind: str, trigger_event_id: str) -> Decision | None:
+        index = self._triggers.get((kind, trigger_event_id))
+        return None if index is None else unpack(self._bodies[index])
+
+    def latest(self, customer_id: str, kind: str, before: float) -> Decision | None:
+        best: tuple[float, int] | None = None
+        for position, row in enumerate(self._index):
+            in_force = row[0] == customer_id and row[1] == kind and row[3] <= before
+            if in_force and (best is None or row[3] >= best[0]):
+                best = (row[3], position)
+        return None if best is None else unpack(self._bodies[best[1]])
 
     def close(self) -> None:
         return None
@@ -175,6 +199,20 @@ class SqliteLedger:
             CREATE TABLE IF NOT EXISTS policies (version TEXT PRIMARY KEY, text TEXT NOT NULL);
             """
         )
+        columns = {row[1] for row in self.connection.execute("PRAGMA table_info(decisions)")}
+        if "trigger_event_id" not in columns:
+            # Ledgers written before outcomes were joined lack the column; they keep working and
+            # their older decisions simply cannot be found by trigger.
+            self.connection.execute(
+                "ALTER TABLE decisions ADD COLUMN trigger_event_id TEXT NOT NULL DEFAULT ''"
+            )
+        self.connection.executescript(
+            """
+            CREATE INDEX IF NOT EXISTS decisions_by_trigger ON decisions (trigger_event_id, kind);
+            CREATE INDEX IF NOT EXISTS decisions_by_kind_time
+                ON decisions (customer_id, kind, event_time);
+            """
+        )
 
     def _last_hash(self) -> str:
         row = self.connection.execute(
@@ -197,14 +235,15 @@ class SqliteLedger:
                 decision, prev_hash=last, hash=chain_hash(decision, last)
             )
             connection.execute(
-                "INSERT INTO decisions (decision_id, customer_id, kind, action, event_time, body) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO decisions (decision_id, customer_id, kind, action, event_time, "
+                "trigger_event_id, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     decision.decision_id,
                     decision.customer_id,
                     decision.kind,
                     decision.action,
                     _event_epoch(decision),
+                    decision.trigger_event_id,
                     pack(chained),
                 ),
             )
@@ -242,6 +281,22 @@ class SqliteLedger:
             "SELECT text FROM policies WHERE version = ?", (version,)
         ).fetchone()
         return str(row[0]) if row else None
+
+    def find(self, kind: str, trigger_event_id: str) -> Decision | None:
+        row = self.connection.execute(
+            "SELECT body FROM decisions WHERE trigger_event_id = ? AND kind = ? "
+            "ORDER BY seq DESC LIMIT 1",
+            (trigger_event_id, kind),
+        ).fetchone()
+        return unpack(bytes(row[0])) if row else None
+
+    def latest(self, customer_id: str, kind: str, before: float) -> Decision | None:
+        row = self.connection.execute(
+            "SELECT body FROM decisions WHERE customer_id = ? AND kind = ? AND event_time <= ? "
+            "ORDER BY event_time DESC, seq DESC LIMIT 1",
+            (customer_id, kind, before),
+        ).fetchone()
+        return unpack(bytes(row[0])) if row else None
 
     def close(self) -> None:
         self.connection.close()
