@@ -26,6 +26,7 @@ from rapport.config import EngineConfig
 from rapport.decisions.record import Decision
 from rapport.engine import Engine
 from rapport.events import EventRejectedError, parse_event
+from rapport.governance.audit_log import open_audit_log
 from rapport.governance.ledger import open_ledger, verify
 
 audit_app = typer.Typer(help="Audit the decision ledger.", no_args_is_help=True)
@@ -141,20 +142,32 @@ def explain(
 
 @audit_app.command("verify")
 def audit_verify(db: DbOption = DEFAULT_DB_VALUE, as_json: JsonOption = False) -> None:
-    """Check the ledger's hash chain; exit 1 naming the first record that does not verify."""
+    """Check the ledger's and the governance audit log's hash chains; exit 1 naming the first
+    record that does not verify."""
     ledger = open_ledger(db)
     try:
         result = verify(ledger)
     finally:
         ledger.close()
+    audit_log = open_audit_log(db)
+    try:
+        audit = audit_log.verify()
+    finally:
+        audit_log.close()
     if as_json:
         emit_json(
             {
-                "ok": result.ok,
+                "ok": result.ok and audit.ok,
                 "records": result.records,
                 "broken_at": result.broken_at,
                 "decision_id": result.decision_id,
                 "problem": result.problem,
+                "audit_log": {
+                    "ok": audit.ok,
+                    "records": audit.records,
+                    "broken_at": audit.broken_at,
+                    "problem": audit.problem,
+                },
             }
         )
     elif result.ok:
@@ -167,5 +180,12 @@ def audit_verify(db: DbOption = DEFAULT_DB_VALUE, as_json: JsonOption = False) -
             f"[red]ledger broken at record {result.broken_at} "
             f"({result.decision_id}): {result.problem}[/red]"
         )
-    if not result.ok:
+    if not as_json:
+        if audit.ok:
+            console.print(f"audit log verified: {audit.records:,} records, chain intact")
+        else:
+            err_console.print(
+                f"[red]audit log broken at record {audit.broken_at}: {audit.problem}[/red]"
+            )
+    if not (result.ok and audit.ok):
         raise typer.Exit(1)
