@@ -1,0 +1,1 @@
+"""The adaptive layer: outcome join, learners, the model registry, off-policy evaluation."""
