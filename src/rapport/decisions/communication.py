@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from rapport.decisions.kinds import Outcome, numbers
 from rapport.decisions.policy import Policy
 from rapport.decisions.record import CandidateVerdict, ReasonCode, Value
+from rapport.learning.model import Model
 
 CHANNELS = ("email", "sms", "push")
 INPUTS = (
@@ -39,7 +40,13 @@ class Communication:
     def rules(self, policy: Policy) -> list[str]:
         return []
 
-    def decide(self, inputs: Mapping[str, Value], policy: Policy) -> Outcome:
+    def decide(
+        self,
+        inputs: Mapping[str, Value],
+        policy: Policy,
+        model: Model | None = None,
+        seed: int = 0,
+    ) -> Outcome:
         contact = policy.contact
         x = numbers(inputs, INPUTS)
         purpose = str(inputs.get("event.purpose") or "service")

@@ -15,6 +15,7 @@ from rapport.decisions.expressions import evaluate
 from rapport.decisions.kinds import Outcome, nest, numbers, ramp
 from rapport.decisions.policy import Policy
 from rapport.decisions.record import CandidateVerdict, ReasonCode, Value
+from rapport.learning.model import Model
 
 INPUTS = (
     "features.credit_limit_last",
@@ -76,7 +77,13 @@ class CreditLimit:
     def rules(self, policy: Policy) -> list[str]:
         return [rule.when for rule in policy.credit_limit.no_increase_when]
 
-    def decide(self, inputs: Mapping[str, Value], policy: Policy) -> Outcome:
+    def decide(
+        self,
+        inputs: Mapping[str, Value],
+        policy: Policy,
+        model: Model | None = None,
+        seed: int = 0,
+    ) -> Outcome:
         rules = policy.credit_limit
         x = numbers(inputs, INPUTS)
         pd, adverse = default_probability(x, rules.baseline_log_odds)

@@ -15,6 +15,7 @@ from rapport.decisions.expressions import evaluate
 from rapport.decisions.kinds import Outcome, nest, numbers, ramp
 from rapport.decisions.policy import FraudPolicy, Policy
 from rapport.decisions.record import CandidateVerdict, ReasonCode, Value
+from rapport.learning.model import Model
 from rapport.profiles.families.merchant import PRIOR_FRAUD_RATE
 
 ACTIONS = ("approve", "step_up", "decline")
@@ -117,7 +118,13 @@ class Fraud:
     def rules(self, policy: Policy) -> list[str]:
         return [rule.when for rule in policy.fraud.always_step_up]
 
-    def decide(self, inputs: Mapping[str, Value], whole: Policy) -> Outcome:
+    def decide(
+        self,
+        inputs: Mapping[str, Value],
+        whole: Policy,
+        model: Model | None = None,
+        seed: int = 0,
+    ) -> Outcome:
         """Action, estimated fraud probability, reasons and candidate verdicts."""
         return _decide(inputs, whole.fraud)
 

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from rapport.decisions.policy import Policy
 from rapport.decisions.record import CandidateVerdict, ReasonCode, Value
+from rapport.learning.model import Model
 from rapport.signals.base import ramp
 
 __all__ = ["Kind", "Outcome", "nest", "numbers", "ramp"]
@@ -21,10 +22,20 @@ class Outcome:
     candidates: list[CandidateVerdict]
     details: dict[str, Value] = field(default_factory=dict)
     propensity: float = 1.0
+    distribution: dict[str, float] = field(default_factory=dict)
+    """Action -> probability this kind would choose it here (empty: the action, surely).
+    Off-policy evaluation reads a challenger's probability of a logged action from it."""
+
+    def probability_of(self, action: str) -> float:
+        if self.distribution:
+            return self.distribution.get(action, 0.0)
+        return 1.0 if action == self.action else 0.0
 
 
 class Kind(Protocol):
-    """A decision kind: a pure function of recorded inputs and the policy (so it replays)."""
+    """A decision kind: a pure function of recorded inputs, the policy, the published model and
+    a seed (so it replays). ``model`` None means the kind's built-in transparent model, whose
+    version is ``model_version``."""
 
     name: str
     model_version: str
@@ -34,7 +45,13 @@ class Kind(Protocol):
         """The policy's expressions this kind evaluates (their inputs are recorded too)."""
         ...
 
-    def decide(self, inputs: Mapping[str, Value], policy: Policy) -> Outcome: ...
+    def decide(
+        self,
+        inputs: Mapping[str, Value],
+        policy: Policy,
+        model: Model | None = None,
+        seed: int = 0,
+    ) -> Outcome: ...
 
 
 def numbers(inputs: Mapping[str, Value], names: tuple[str, ...]) -> dict[str, float]:

@@ -13,6 +13,7 @@ from rapport.decisions.expressions import evaluate
 from rapport.decisions.kinds import Outcome, nest
 from rapport.decisions.policy import Policy
 from rapport.decisions.record import CandidateVerdict, ReasonCode, Value
+from rapport.learning.model import Model
 
 INPUTS = ("signals.vulnerability",)
 
@@ -25,7 +26,13 @@ class NextBestAction:
     def rules(self, policy: Policy) -> list[str]:
         return [s for o in policy.offers.catalog for s in (o.eligible_when, o.affinity)]
 
-    def decide(self, inputs: Mapping[str, Value], policy: Policy) -> Outcome:
+    def decide(
+        self,
+        inputs: Mapping[str, Value],
+        policy: Policy,
+        model: Model | None = None,
+        seed: int = 0,
+    ) -> Outcome:
         offers = policy.offers
         context = nest(inputs)
         vulnerability = inputs.get("signals.vulnerability")

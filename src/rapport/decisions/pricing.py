@@ -13,6 +13,7 @@ from rapport.decisions.credit_limit import default_probability
 from rapport.decisions.kinds import Outcome, numbers, ramp
 from rapport.decisions.policy import Policy
 from rapport.decisions.record import CandidateVerdict, ReasonCode, Value
+from rapport.learning.model import Model
 
 INPUTS = (*CREDIT_INPUTS, "event.product")
 
@@ -25,7 +26,13 @@ class Pricing:
     def rules(self, policy: Policy) -> list[str]:
         return []
 
-    def decide(self, inputs: Mapping[str, Value], policy: Policy) -> Outcome:
+    def decide(
+        self,
+        inputs: Mapping[str, Value],
+        policy: Policy,
+        model: Model | None = None,
+        seed: int = 0,
+    ) -> Outcome:
         product = str(inputs.get("event.product") or "")
         band = policy.pricing.bands.get(product)
         if band is None:

@@ -7,9 +7,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from rapport.learning.model import Chooser, Scorer
-
-Model = Scorer | Chooser
+from rapport.learning.model import Model
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,9 @@ class Chooser(Protocol):
         ...
 
 
+Model = Scorer | Chooser
+
+
 def draw(pmf: Sequence[float], seed: int) -> int:
     """The arm a seeded draw picks: deterministic, so a replay picks the same arm."""
     # A 53-bit uniform from the seed: the decision's seed is a hash of its id.
