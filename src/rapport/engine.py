@@ -21,6 +21,7 @@ from rapport.decisions.service import DecisionService
 from rapport.events.model import BaseEvent, TransactionEvent
 from rapport.events.validation import EventRejectedError, RawEvent, parse_event
 from rapport.governance.ledger import open_ledger
+from rapport.governance.protected import ProtectedStore, open_protected_store, take_protected
 from rapport.profiles.admission import (
     Admission,
     Candidate,
@@ -133,6 +134,7 @@ class Engine:
         self.fold = ProfileFold()
         self._decisions: DecisionService | None = None
         self._decisions_lock = threading.Lock()
+        self._protected: ProtectedStore | None = None
         self.admission = Admission(self.fold, self.config.allowed_lateness_seconds)
 
     def __enter__(self) -> Engine:
@@ -149,6 +151,8 @@ class Engine:
     def close(self) -> None:
         if self._decisions is not None:
             self._decisions.ledger.close()
+        if self._protected is not None:
+            self._protected.close()
         self.stores.close()
 
     def ingest(self, events: Iterable[RawEvent]) -> IngestReport:
@@ -161,6 +165,8 @@ class Engine:
         with collector_paused():
             parsed = parse_batch(events, received_at)
             candidates = parsed.candidates
+            # Principle 7: protected values leave the event here, before anything is logged.
+            protected = take_protected(candidates)
             for attempt in range(self.config.max_conflict_retries + 1):
                 try:
                     verdicts = self._apply(candidates, parsed.letters, received_at)
@@ -168,6 +174,12 @@ class Engine:
                 except ConcurrentUpdateError:
                     if attempt == self.config.max_conflict_retries:
                         raise
+            if protected:
+                self.protected.put_many(
+                    protected[v.index]
+                    for v in verdicts
+                    if v.status == "accepted" and v.index in protected
+                )
         return IngestReport(sorted([*parsed.verdicts, *verdicts], key=lambda v: v.index))
 
     def _apply(
@@ -208,6 +220,13 @@ class Engine:
             stores.events.append(records)
             stores.dead_letters.put([*invalid, *letters])
         return verdicts
+
+    @property
+    def protected(self) -> ProtectedStore:
+        """Protected attributes, in their own store: read by the fairness monitor only."""
+        if self._protected is None:
+            self._protected = open_protected_store(self.stores.url)
+        return self._protected
 
     def profile(self, customer_id: str, at: TimeLike | None = None) -> Profile:
         """A customer's features as of event time ``at`` (default: their latest event).

@@ -1,0 +1,190 @@
+"""Protected attributes are kept apart: their own store and file, never in the event log,
+the profiles or a decision's inputs, and no deciding code imports the store."""
+
+from __future__ import annotations
+
+import ast
+import json
+import sqlite3
+import zlib
+from pathlib import Path
+
+import pytest
+
+import rapport
+from rapport.engine import Engine
+from rapport.governance.ledger import unpack
+from rapport.governance.protected import (
+    MemoryProtectedStore,
+    ProtectedStore,
+    ProtectedUpdate,
+    SqliteProtectedStore,
+    open_protected_store,
+    protected_path,
+)
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "events.jsonl"
+SENTINEL = "sentinel-protected"
+DECIDING_PACKAGES = ("decisions", "profiles", "signals", "learning")
+PROTECTED_MODULE = "rapport.governance.protected"
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> ProtectedStore:
+    if request.param == "memory":
+        return MemoryProtectedStore()
+    return SqliteProtectedStore(tmp_path / "x.protected.db")
+
+
+def test_latest_value_in_event_time_wins(store: ProtectedStore) -> None:
+    store.put_many([ProtectedUpdate("c1", 100.0, {"sex": "female", "age": 40})])
+    store.put_many([ProtectedUpdate("c1", 50.0, {"age": 39, "marital_status": "single"})])
+    store.put_many([ProtectedUpdate("c1", 200.0, {"age": 41}), ProtectedUpdate("c2", 1.0, {})])
+    assert store.get_many(["c1", "c2", "c3"]) == {
+        "c1": {"sex": "female", "age": 41, "marital_status": "single"}
+    }
+    assert dict(store.scan()) == {"c1": {"sex": "female", "age": 41, "marital_status": "single"}}
+
+
+def test_erase_forgets_a_customer(store: ProtectedStore) -> None:
+    store.put_many([ProtectedUpdate("c1", 1.0, {"sex": "male", "age": 30})])
+    store.put_many([ProtectedUpdate("c2", 1.0, {"sex": "female"})])
+    assert store.erase("c1") == 2
+    assert store.erase("c1") == 0
+    assert list(store.scan()) == [("c2", {"sex": "female"})]
+
+
+def test_the_store_has_its_own_file_beside_the_main_one(tmp_path: Path) -> None:
+    assert protected_path(tmp_path / "rapport.db") == tmp_path / "rapport.protected.db"
+    assert protected_path(tmp_path / "bank") == tmp_path / "bank.protected"
+    opened = open_protected_store(f"sqlite:///{tmp_path / 'rapport.db'}")
+    assert isinstance(opened, SqliteProtectedStore)
+    assert opened.path == tmp_path / "rapport.protected.db"
+    opened.close()
+    assert isinstance(open_protected_store("memory://"), MemoryProtectedStore)
+
+
+def _sentinel_events() -> list[bytes]:
+    """The example bank with every protected value replaced by a recognisable sentinel."""
+    lines = []
+    for line in EXAMPLE.read_text().splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # the example keeps a few broken lines to show dead letters
+        if event["type"] == "customer_update" and "protected" in event["payload"]:
+            event["payload"]["protected"] = {
+                "sex": f"{SENTINEL}-sex",
+                "marital_status": f"{SENTINEL}-marital",
+                "age": 7_654_321,
+            }
+        lines.append(json.dumps(event).encode())
+    return lines
+
+
+def _contains_sentinel(value: object) -> bool:
+    text = json.dumps(value, default=str)
+    return SENTINEL in text or "7654321" in text
+
+
+def test_ingestion_keeps_protected_values_out_of_every_main_store(tmp_path: Path) -> None:
+    db = tmp_path / "rapport.db"
+    events = _sentinel_events()
+    with Engine(db) as engine:
+        report, decisions = engine.ingest_and_decide(events)
+        assert report.accepted > 6_000
+        kept = dict(engine.protected.scan())
+    assert {d.kind for d in decisions} >= {"fraud", "credit_limit"}
+    # The values arrived in the protected store ...
+    assert kept
+    assert all(values["sex"] == f"{SENTINEL}-sex" for values in kept.values())
+    assert (tmp_path / "rapport.protected.db").exists()
+    # ... and nowhere in the main file: not the event log, the profiles, the dead letters or
+    # the ledger (whose bodies are deflated, so they are read back decoded).
+    with sqlite3.connect(db) as connection:
+        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master")]
+        assert "protected" not in tables
+        for (body,) in connection.execute("SELECT body FROM events"):
+            assert SENTINEL.encode() not in bytes(body)
+            assert b'"protected"' not in bytes(body)
+        for (body,) in connection.execute("SELECT body FROM decisions"):
+            assert not _contains_sentinel(json.loads(zlib.decompress(bytes(body))))
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("rapport.db*"))
+    assert SENTINEL.encode() not in raw
+
+
+def test_decision_inputs_never_contain_protected_values() -> None:
+    with Engine("memory://") as engine:
+        _, decisions = engine.ingest_and_decide(_sentinel_events())
+        stored = [unpack(body) for _, body in engine.decisions.ledger.scan()]
+    assert len(stored) == len({d.decision_id for d in decisions}) > 1_000
+    protected_names = {"sex", "age", "marital_status"}
+    for decision in stored:
+        assert not _contains_sentinel(decision.inputs)
+        assert not _contains_sentinel(decision.details)
+        for name in decision.inputs:
+            space, _, leaf = name.partition(".")
+            assert space != "protected", name
+            assert leaf not in protected_names, name
+
+
+def test_a_resent_update_is_still_a_duplicate_after_its_values_are_taken_out() -> None:
+    event = json.loads(_sentinel_events()[0])
+    with Engine("memory://") as engine:
+        first = engine.ingest([json.dumps(event)])
+        again = engine.ingest([json.dumps(event)])
+        event["payload"]["protected"]["sex"] = "changed"
+        conflicting = engine.ingest([json.dumps(event)])
+    assert first.accepted == 1
+    assert again.duplicates == 1
+    assert conflicting.rejected == 1
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    """Modules a source file imports, absolute (``from x import y`` counts x and x.y)."""
+    found: set[str] = set()
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parent = ".".join(parts[: len(parts) - node.level + 1])
+                base = f"{parent}.{base}" if base else parent
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_no_deciding_code_can_reach_the_protected_store() -> None:
+    root = Path(rapport.__file__).parent
+    modules = {
+        ".".join(("rapport", *path.relative_to(root).with_suffix("").parts)).removesuffix(
+            ".__init__"
+        ): path
+        for path in root.rglob("*.py")
+    }
+    graph = {name: _imports(path, name) & modules.keys() for name, path in modules.items()}
+    starts = [
+        name
+        for name in modules
+        if any(name.startswith(f"rapport.{package}") for package in DECIDING_PACKAGES)
+    ]
+    assert any(name.startswith("rapport.decisions") for name in starts)
+    for start in starts:
+        seen, stack = {start}, [start]
+        while stack:
+            for imported in graph[stack.pop()]:
+                if imported not in seen:
+                    seen.add(imported)
+                    stack.append(imported)
+        assert PROTECTED_MODULE not in seen, f"{start} reaches {PROTECTED_MODULE}"
+        assert "rapport.engine" not in seen, f"{start} reaches the engine (and its store)"
+
+
+def test_the_import_check_would_see_an_import() -> None:
+    root = Path(rapport.__file__).parent
+    probe = root / "engine.py"
+    assert PROTECTED_MODULE in _imports(probe, "rapport.engine")
