@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from rapport.decisions.expressions import ExpressionError, compile_rule
+from rapport.decisions.learning_policy import KindLearning
 
 DecisionKind = Literal["fraud", "credit_limit", "next_best_action", "communication", "pricing"]
 
@@ -177,6 +178,9 @@ class Policy(_Strict):
     """Communication: caps, quiet hours, tone."""
     pricing: PricingPolicy = Field(default_factory=PricingPolicy)
     """Pricing bands."""
+    learning: dict[DecisionKind, KindLearning] = Field(default_factory=dict)
+    """Decision kind -> its online learner (kinds not named decide with their built-in
+    transparent models)."""
 
 
 class PolicyError(ValueError):

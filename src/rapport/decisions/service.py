@@ -11,7 +11,7 @@ import hashlib
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import msgspec
 
@@ -24,6 +24,9 @@ from rapport.decisions.policy import LoadedPolicy, parse_policy
 from rapport.decisions.pricing import Pricing
 from rapport.decisions.record import Decision, Value
 from rapport.governance.ledger import DecisionLedger
+from rapport.learning.artifact import Artifact, load
+from rapport.learning.model import Model
+from rapport.learning.registry import MemoryRegistry, ModelRegistry
 
 KINDS: dict[str, Kind] = {
     kind.name: kind
@@ -39,6 +42,17 @@ def decision_id(policy_version: str, kind: str, trigger_event_id: str) -> str:
     """Same history, same policy: same id."""
     digest = hashlib.sha256(f"{policy_version}|{kind}|{trigger_event_id}".encode()).hexdigest()
     return f"dec-{digest[:20]}"
+
+
+def decision_seed(decision_id: str) -> int:
+    """The seed of a decision's random choices (a bandit's exploration): a function of its id,
+    so a replay draws the same."""
+    return int(hashlib.sha256(decision_id.encode()).hexdigest()[:15], 16)
+
+
+DecisionObserver = Callable[[Decision, Spaces], None]
+"""Called after each recorded decision with what it was taken on (shadow challengers,
+monitors)."""
 
 
 def gather(names: set[str], spaces: Spaces) -> dict[str, Value]:
@@ -59,18 +73,66 @@ def gather(names: set[str], spaces: Spaces) -> dict[str, Value]:
 
 
 class DecisionService:
-    def __init__(self, policy: LoadedPolicy, ledger: DecisionLedger) -> None:
+    """Takes decisions with one policy and the published model of each kind.
+
+    ``models`` holds, per kind, the published (frozen) model decisions use; a kind without one
+    decides with its built-in transparent model. Every model used is in ``registry``, so a
+    replay can load the very version a decision names.
+    """
+
+    def __init__(
+        self,
+        policy: LoadedPolicy,
+        ledger: DecisionLedger,
+        registry: ModelRegistry | None = None,
+        models: Mapping[str, Model] | None = None,
+    ) -> None:
         self.policy = policy
         self.ledger = ledger
+        self.registry: ModelRegistry = registry if registry is not None else MemoryRegistry()
         ledger.save_policy(policy.version, policy.text)
-        self._inputs = {name: self._names(kind, policy) for name, kind in KINDS.items()}
+        self.models: dict[str, Model] = dict(models or {})
+        self.observers: list[DecisionObserver] = []
+        self._inputs = {name: self._names(name) for name in KINDS}
+        self._loaded: dict[str, Model] = {}
         self._contact_lock = threading.Lock()
 
-    @staticmethod
-    def _names(kind: Kind, policy: LoadedPolicy) -> set[str]:
+    def use_model(self, artifact: Artifact) -> Model:
+        """Publish a model: keep it in the registry and decide ``artifact.kind`` with it."""
+        if artifact.kind not in KINDS:
+            raise ValueError(f"no decision kind {artifact.kind!r} (known: {sorted(KINDS)})")
+        self.registry.put(artifact)
+        model = self._model_of(artifact.version)
+        self.models[artifact.kind] = model
+        self._inputs[artifact.kind] = self._names(artifact.kind)
+        return model
+
+    def rules_only(self, kind: str) -> None:
+        """Decide ``kind`` with its built-in transparent model again (a monitor's fallback)."""
+        self.models.pop(kind, None)
+        self._inputs[kind] = self._names(kind)
+
+    def model_version(self, kind: str) -> str:
+        model = self.models.get(kind)
+        return model.version if model is not None else KINDS[kind].model_version
+
+    def _model_of(self, version: str) -> Model:
+        model = self._loaded.get(version)
+        if model is None:
+            artifact = self.registry.get(version)
+            if artifact is None:
+                raise LookupError(f"model {version!r} is not in the registry")
+            model = self._loaded[version] = load(artifact)
+        return model
+
+    def _names(self, name: str) -> set[str]:
+        kind = KINDS[name]
         names = set(kind.inputs)
-        for source in kind.rules(policy.policy):
+        for source in kind.rules(self.policy.policy):
             names.update(f"{a}.{b}" for a, b in _REFERENCE.findall(source))
+        model = self.models.get(name)
+        if model is not None:
+            names.update(model.features)
         return names
 
     def decide(
@@ -93,10 +155,16 @@ class DecisionService:
         self, kind: str, customer_id: str, trigger_event_id: str, event_time: str, spaces: Spaces
     ) -> Decision:
         started = time.perf_counter()
+        model = self.models.get(kind)
         inputs = gather(self._inputs[kind], spaces)
-        decision = _decision(kind, customer_id, trigger_event_id, event_time, inputs, self.policy)
+        decision = _decision(
+            kind, customer_id, trigger_event_id, event_time, inputs, self.policy, model
+        )
         latency = round((time.perf_counter() - started) * 1000.0, 4)
-        return self.ledger.append(msgspec.structs.replace(decision, latency_ms=latency))
+        recorded = self.ledger.append(msgspec.structs.replace(decision, latency_ms=latency))
+        for observe in self.observers:
+            observe(recorded, spaces)
+        return recorded
 
     def replay(self, decision_id: str) -> tuple[Decision, Decision]:
         """(the recorded decision, the same decision recomputed from its recorded inputs)."""
@@ -107,8 +175,10 @@ class DecisionService:
         if text is None:
             raise LookupError(f"policy {original.policy_version} is not in the ledger")
         kind = KINDS.get(original.kind)
-        if kind is None or original.model_versions.get(original.kind) != kind.model_version:
-            raise LookupError(f"model {original.model_versions} is not available to replay")
+        if kind is None:
+            raise LookupError(f"no decision kind {original.kind!r} to replay")
+        version = original.model_versions.get(original.kind, "")
+        model = None if version == kind.model_version else self._model_of(version)
         policy = parse_policy(text, original.policy_version)
         again = _decision(
             original.kind,
@@ -117,6 +187,7 @@ class DecisionService:
             original.event_time,
             dict(original.inputs),
             policy,
+            model,
         )
         return original, again
 
@@ -132,11 +203,13 @@ def _decision(
     event_time: str,
     inputs: dict[str, Value],
     policy: LoadedPolicy,
+    model: Model | None = None,
 ) -> Decision:
-    model = KINDS[kind]
-    outcome = model.decide(inputs, policy.policy)
+    identifier = decision_id(policy.version, kind, trigger_event_id)
+    seed = decision_seed(identifier)
+    outcome = KINDS[kind].decide(inputs, policy.policy, model, seed)
     return Decision(
-        decision_id=decision_id(policy.version, kind, trigger_event_id),
+        decision_id=identifier,
         kind=kind,
         customer_id=customer_id,
         trigger_event_id=trigger_event_id,
@@ -149,6 +222,6 @@ def _decision(
         propensity=outcome.propensity,
         reasons=outcome.reasons,
         policy_version=policy.version,
-        model_versions={kind: model.model_version},
-        seed=0,
+        model_versions={kind: model.version if model is not None else KINDS[kind].model_version},
+        seed=seed,
     )
