@@ -19,6 +19,8 @@ from pydantic import (
 
 from rapport.decisions.expressions import ExpressionError, compile_rule
 from rapport.decisions.learning_policy import KindLearning
+from rapport.governance.fairness_policy import FairnessPolicy
+from rapport.governance.protected_names import refuse_protected
 
 DecisionKind = Literal["fraud", "credit_limit", "next_best_action", "communication", "pricing"]
 
@@ -31,8 +33,9 @@ def _must_compile(source: str) -> str:
     return source
 
 
-Expression = Annotated[str, AfterValidator(_must_compile)]
-"""A rule in zen-engine's expression language, checked to compile when the policy loads."""
+Expression = Annotated[str, AfterValidator(_must_compile), AfterValidator(refuse_protected)]
+"""A rule in zen-engine's expression language, checked when the policy loads to compile and to
+name no protected attribute (DESIGN.md principle 7)."""
 
 
 class _Strict(BaseModel):
@@ -181,6 +184,8 @@ class Policy(_Strict):
     learning: dict[DecisionKind, KindLearning] = Field(default_factory=dict)
     """Decision kind -> its online learner (kinds not named decide with their built-in
     transparent models)."""
+    fairness: FairnessPolicy = Field(default_factory=FairnessPolicy)
+    """What the fairness monitor measures and the thresholds a policy must meet."""
 
 
 class PolicyError(ValueError):
