@@ -22,6 +22,9 @@ from rapport.events.model import BaseEvent, TransactionEvent
 from rapport.events.validation import EventRejectedError, RawEvent, parse_event
 from rapport.governance.ledger import open_ledger
 from rapport.governance.protected import ProtectedStore, open_protected_store, take_protected
+from rapport.learning.loop import AdaptiveLoop
+from rapport.learning.outcomes import OUTCOME_TYPES, open_outcome_log
+from rapport.learning.registry import open_registry
 from rapport.profiles.admission import (
     Admission,
     Candidate,
@@ -133,6 +136,7 @@ class Engine:
             self.stores = open_stores(self.config.store_url if store is None else store)
         self.fold = ProfileFold()
         self._decisions: DecisionService | None = None
+        self._loop: AdaptiveLoop | None = None
         self._decisions_lock = threading.Lock()
         self._protected: ProtectedStore | None = None
         self.admission = Admission(self.fold, self.config.allowed_lateness_seconds)
@@ -151,6 +155,7 @@ class Engine:
     def close(self) -> None:
         if self._decisions is not None:
             self._decisions.ledger.close()
+            self._decisions.registry.close()
         if self._protected is not None:
             self._protected.close()
         self.stores.close()
@@ -180,6 +185,10 @@ class Engine:
                     for v in verdicts
                     if v.status == "accepted" and v.index in protected
                 )
+            outcomes = [c for c in candidates if event_type(c.event) in OUTCOME_TYPES]
+            if outcomes:
+                accepted = {v.index for v in verdicts if v.status == "accepted"}
+                self.learning.observe(c.event for c in outcomes if c.index in accepted)
         return IngestReport(sorted([*parsed.verdicts, *verdicts], key=lambda v: v.index))
 
     def _apply(
@@ -295,8 +304,20 @@ class Engine:
         with self._decisions_lock:  # concurrent first requests must share one service
             if self._decisions is None:
                 policy = load_policy(self.config.policy_path)
-                self._decisions = DecisionService(policy, open_ledger(self.stores.url))
+                url = self.stores.url
+                self._decisions = DecisionService(policy, open_ledger(url), open_registry(url))
+                self._loop = AdaptiveLoop(self._decisions, open_outcome_log(url))
             return self._decisions
+
+    @property
+    def learning(self) -> AdaptiveLoop:
+        """The adaptive loop: outcome join, online learners, publication of their models."""
+        service = self.decisions
+        assert self._loop is not None  # made with the decision service
+        with self._decisions_lock:
+            if self._loop.service is not service:
+                self._loop = self._loop.rebind(service)
+            return self._loop
 
     def preview(self, raw: RawEvent) -> Preview:
         """What the profiles say about an event before it is applied, and the event's own
@@ -420,8 +441,10 @@ class Engine:
         """Switch to a new policy (YAML); returns its version. The ledger keeps every version."""
         policy = parse_policy(text, "new policy")
         ledger = self.decisions.ledger
+        current = self.decisions
         with self._decisions_lock:
-            self._decisions = DecisionService(policy, ledger)
+            self._decisions = DecisionService(policy, ledger, current.registry, current.models)
+            self._decisions.observers.extend(current.observers)
         return policy.version
 
     def replay(self, decision_id: str) -> tuple[Decision, Decision]:

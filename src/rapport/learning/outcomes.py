@@ -158,3 +158,10 @@ def join(event: BaseEvent, ledger: DecisionLedger) -> JoinedOutcome | Unjoined:
 
 def _unjoined(event: BaseEvent, reason: str) -> Unjoined:
     return Unjoined(event.event_id, event_type(event), event.customer_id, reason)
+
+
+def open_outcome_log(url: str) -> OutcomeLog:
+    """The outcome log beside the stores a URL names (``memory://`` or a SQLite file)."""
+    if url == "memory://":
+        return MemoryOutcomeLog()
+    return SqliteOutcomeLog(url.removeprefix("sqlite:///"))
