@@ -30,11 +30,13 @@ TARGET = np.array([[-1.5, 0.0, 1.0], [1.0, 1.0, 0.0], [0.0, -1.0, 1.0]])
 def _softmax(scores: np.ndarray, floor: float) -> np.ndarray:
     e = np.exp(scores - scores.max(axis=1, keepdims=True))
     p = e / e.sum(axis=1, keepdims=True)
-    return (1 - floor) * p + floor / scores.shape[1]
+    mixed: np.ndarray = (1 - floor) * p + floor / scores.shape[1]
+    return mixed
 
 
 def _accept(x: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-(x @ THETA.T + BIAS)))
+    probability: np.ndarray = 1 / (1 + np.exp(-(x @ THETA.T + BIAS)))
+    return probability
 
 
 def _target(x: np.ndarray) -> np.ndarray:
