@@ -144,3 +144,41 @@ def test_dead_letters_round_trip(stores: Stores) -> None:
     assert stores.dead_letters.count() == 2
     assert stores.dead_letters.recent(10) == letters[::-1]
     assert stores.dead_letters.recent(1) == [letters[1]]
+
+
+def test_event_log_scans_by_type(stores: Stores) -> None:
+    stores.events.append([record("e1"), record("e2", customer="c2")])
+    login = EventRecord("e3", "login", "c1", 2.0, "d-e3", b'{"y":2}')
+    stores.events.append([login])
+    assert [r.event_id for r in stores.events.scan(types={"login"})] == ["e3"]
+    assert [r.event_id for r in stores.events.scan("c1", types={"transaction"})] == ["e1"]
+    assert list(stores.events.scan(types=set())) == []
+
+
+def test_an_erased_customers_events_no_longer_open(stores: Stores) -> None:
+    stores.events.append([record("e1"), record("e2", customer="c2"), record("e3")])
+    assert stores.keys.destroy(stores.keys.pseudonym("c1")) == 1
+    assert [r.event_id for r in stores.events.scan()] == ["e2"]
+    assert list(stores.events.scan("c1")) == []
+    found = stores.events.lookup(["e1", "e2"])
+    # Still known (a re-sent event stays a duplicate), but empty: nothing of it can be read.
+    assert (found["e1"].customer_id, found["e1"].body, found["e1"].digest) == ("", b"", "d-e1")
+    assert found["e2"] == record("e2", customer="c2")
+    assert stores.events.count() == 3
+    # The customer comes back: a new key, and only the new events read.
+    stores.events.append([record("e4")])
+    assert [r.event_id for r in stores.events.scan("c1")] == ["e4"]
+
+
+def test_dead_letters_forget_the_letters_that_mention_an_identifier(stores: Stores) -> None:
+    letters = [
+        DeadLetter(1.0, "invalid_field", "x", "bad", '{"customer_id": "cust-1", "a": 1}'),
+        DeadLetter(2.0, "invalid_field", "x", "bad", '{"customer_id": "cust-10"}'),
+        DeadLetter(3.0, "malformed_json", "", "bad", "{customer_id: cust-1, oops"),
+        DeadLetter(4.0, "too_late", "timestamp", "late", "{}", "ev-of-cust-1"),
+        DeadLetter(5.0, "invalid_field", "x", "bad", '{"device_id": "phone-9"}'),
+    ]
+    stores.dead_letters.put(letters)
+    assert stores.dead_letters.forget(["cust-1", "ev-of-cust-1", "phone-9"]) == 4
+    assert stores.dead_letters.recent() == [letters[1]]
+    assert stores.dead_letters.forget(["nobody"]) == 0

@@ -1,10 +1,16 @@
-"""In-memory backends: the test double and the store of one-off runs (backfill, replay)."""
+"""In-memory backends: the test double and the store of one-off runs (backfill, replay).
+
+Events are sealed under their customer's key here too, so that erasure means the same on every
+backend; profile keys stay in clear, since nothing here reaches a disk and erasure deletes the
+profiles themselves.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 
+from rapport.store.keys import MemoryKeys
 from rapport.store.protocols import (
     ConcurrentUpdateError,
     DeadLetter,
@@ -12,7 +18,9 @@ from rapport.store.protocols import (
     ProfileKey,
     StoredProfile,
     Stores,
+    mentions,
 )
+from rapport.store.sealed import SealedEventLog
 
 
 class UndoLog:
@@ -104,9 +112,13 @@ class MemoryEventLog:
         by_id = self._by_id
         return {i: by_id[i] for i in event_ids if i in by_id}
 
-    def scan(self, customer_id: str | None = None) -> Iterator[EventRecord]:
+    def scan(
+        self, customer_id: str | None = None, types: Collection[str] | None = None
+    ) -> Iterator[EventRecord]:
         for record in list(self._order):
-            if customer_id is None or record.customer_id == customer_id:
+            if (customer_id is None or record.customer_id == customer_id) and (
+                types is None or record.type in types
+            ):
                 yield record
 
     def count(self) -> int:
@@ -126,6 +138,18 @@ class MemoryDeadLetterStore:
     def recent(self, limit: int = 100) -> list[DeadLetter]:
         return self._letters[::-1][:limit]
 
+    def forget(self, identifiers: Collection[str]) -> int:
+        wanted = set(identifiers)
+        kept = [
+            letter
+            for letter in self._letters
+            if letter.event_id not in wanted and not mentions(letter.raw, wanted)
+        ]
+        forgotten = len(self._letters) - len(kept)
+        previous, self._letters = self._letters, kept
+        self._undo.record(lambda: setattr(self, "_letters", previous))
+        return forgotten
+
     def count(self) -> int:
         return len(self._letters)
 
@@ -136,11 +160,13 @@ def _version(stored: StoredProfile | None) -> int:
 
 def open_memory() -> Stores:
     undo = UndoLog()
+    keys = MemoryKeys()
     return Stores(
         profiles=MemoryProfileStore(undo),
-        events=MemoryEventLog(undo),
+        events=SealedEventLog(MemoryEventLog(undo), keys),
         dead_letters=MemoryDeadLetterStore(undo),
         transaction=undo.transaction,
         url="memory://",
         close=lambda: None,
+        keys=keys,
     )

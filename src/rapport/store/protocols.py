@@ -5,12 +5,15 @@ Each backend passes the shared conformance suite in ``tests/conformance``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import msgspec
+
+from rapport.store.keys import CustomerKeys
 
 ProfileKey = tuple[str, str]
 """(entity kind, entity id)."""
@@ -89,8 +92,10 @@ class EventLog(Protocol):
         """The logged events among ``event_ids``."""
         ...
 
-    def scan(self, customer_id: str | None = None) -> Iterator[EventRecord]:
-        """Logged events in arrival order, optionally of one customer."""
+    def scan(
+        self, customer_id: str | None = None, types: Collection[str] | None = None
+    ) -> Iterator[EventRecord]:
+        """Logged events in arrival order, optionally of one customer and of some types."""
         ...
 
     def count(self) -> int: ...
@@ -104,7 +109,28 @@ class DeadLetterStore(Protocol):
         """The latest dead letters, newest first."""
         ...
 
+    def forget(self, identifiers: Collection[str]) -> int:
+        """Delete every dead letter that mentions one of ``identifiers`` (see :func:`mentions`)
+        in its raw text or event id; returns how many were deleted. Erasure uses it."""
+        ...
+
     def count(self) -> int: ...
+
+
+# Identifiers are 1 to 128 characters without spaces or control characters; in a raw text one
+# stands alone when the characters around it could not be part of it in JSON or in prose.
+_BOUNDARY = r"""[\s"',:;{}\[\]()<>=]"""
+
+
+def mentions(text: str, identifiers: Collection[str]) -> bool:
+    """Whether ``text`` names one of ``identifiers`` as a whole token (``cust-1`` is not
+    mentioned by ``cust-10``), however the text is broken (dead letters often are)."""
+    for identifier in identifiers:
+        if identifier and identifier in text:
+            pattern = rf"(?:^|(?<={_BOUNDARY})){re.escape(identifier)}(?=$|{_BOUNDARY})"
+            if re.search(pattern, text):
+                return True
+    return False
 
 
 @dataclass
@@ -117,6 +143,8 @@ class Stores:
     transaction: TransactionFactory
     url: str
     close: Closer
+    keys: CustomerKeys
+    """The customers' data keys and the deployment's pseudonyms (crypto-shredding)."""
 
 
 class TransactionFactory(Protocol):

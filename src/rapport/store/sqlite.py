@@ -1,4 +1,9 @@
-"""The embedded default: profiles, event log and dead letters in one SQLite file (WAL)."""
+"""The embedded default: profiles, event log and dead letters in one SQLite file (WAL).
+
+The data keys live in a second file beside it (``rapport.keys.db``, see
+:mod:`rapport.store.keys`); the stores are wrapped so that this file holds customers' events only
+sealed and their ids only as pseudonyms (:mod:`rapport.store.sealed`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from rapport.store.keys import MemoryKeys, SqliteKeys, key_file_for
 from rapport.store.protocols import (
     ConcurrentUpdateError,
     DeadLetter,
@@ -15,7 +21,9 @@ from rapport.store.protocols import (
     ProfileKey,
     StoredProfile,
     Stores,
+    mentions,
 )
+from rapport.store.sealed import PseudonymousProfileStore, SealedEventLog
 
 # SQLite's default limit on bound parameters is 32766 in current builds, 999 in old ones.
 _CHUNK = 900
@@ -64,6 +72,9 @@ class SqliteDatabase:
         # crash or power loss can drop the latest commits. The file never corrupts either way.
         self.connection.execute("PRAGMA synchronous=NORMAL")
         self.connection.execute("PRAGMA busy_timeout=10000")
+        # Deleted or moved content is overwritten with zeros, so that an erased customer's
+        # profile or dead letters do not linger in free pages or in the slack of a page.
+        self.connection.execute("PRAGMA secure_delete=ON")
         self.connection.executescript(_SCHEMA)
         self._depth = 0
 
@@ -197,21 +208,24 @@ class SqliteEventLog:
                 found[record.event_id] = record
         return found
 
-    def scan(self, customer_id: str | None = None) -> Iterator[EventRecord]:
+    def scan(
+        self, customer_id: str | None = None, types: Collection[str] | None = None
+    ) -> Iterator[EventRecord]:
+        where, params = "seq > ?", []
+        if customer_id is not None:
+            where, params = "customer_id = ? AND seq > ?", [customer_id]
+        if types is not None:
+            kinds = sorted(types)
+            if not kinds:
+                return
+            where += f" AND type IN ({','.join('?' * len(kinds))})"
         last = 0
         while True:
-            if customer_id is None:
-                rows = self.db.query(
-                    f"SELECT seq, {_EVENT_COLUMNS} FROM events WHERE seq > ? "
-                    "ORDER BY seq LIMIT 5000",
-                    (last,),
-                )
-            else:
-                rows = self.db.query(
-                    f"SELECT seq, {_EVENT_COLUMNS} FROM events WHERE customer_id = ? AND seq > ? "
-                    "ORDER BY seq LIMIT 5000",
-                    (customer_id, last),
-                )
+            arguments = [*params, last, *(sorted(types) if types is not None else ())]
+            rows = self.db.query(
+                f"SELECT seq, {_EVENT_COLUMNS} FROM events WHERE {where} ORDER BY seq LIMIT 5000",
+                arguments,
+            )
             if not rows:
                 return
             for row in rows:
@@ -252,17 +266,42 @@ class SqliteDeadLetterStore:
         )
         return [DeadLetter(*row) for row in rows]
 
+    def forget(self, identifiers: Collection[str]) -> int:
+        wanted = sorted(set(identifiers))
+        doomed: set[int] = set()
+        for identifier in wanted:
+            # SQL narrows to letters containing the identifier; the token check is done here.
+            for row_id, raw, event_id in self.db.query(
+                "SELECT id, raw, event_id FROM dead_letters WHERE instr(raw, ?) > 0 "
+                "OR event_id = ?",
+                (identifier, identifier),
+            ):
+                if event_id in wanted or mentions(str(raw), wanted):
+                    doomed.add(int(row_id))
+        with self.db.transaction():
+            self.db.connection.executemany(
+                "DELETE FROM dead_letters WHERE id = ?", [(row_id,) for row_id in sorted(doomed)]
+            )
+        return len(doomed)
+
     def count(self) -> int:
         return int(self.db.query("SELECT count(*) FROM dead_letters")[0][0])
 
 
 def open_sqlite(path: str | Path) -> Stores:
     db = SqliteDatabase(path)
+    keys = MemoryKeys() if db.path == ":memory:" else SqliteKeys(key_file_for(db.path))
+
+    def close() -> None:
+        db.close()
+        keys.close()
+
     return Stores(
-        profiles=SqliteProfileStore(db),
-        events=SqliteEventLog(db),
+        profiles=PseudonymousProfileStore(SqliteProfileStore(db), keys),
+        events=SealedEventLog(SqliteEventLog(db), keys),
         dead_letters=SqliteDeadLetterStore(db),
         transaction=db.transaction,
         url=f"sqlite:///{db.path}",
-        close=db.close,
+        close=close,
+        keys=keys,
     )
