@@ -19,6 +19,7 @@ from pydantic import (
 
 from rapport.decisions.expressions import ExpressionError, compile_rule
 from rapport.decisions.learning_policy import KindLearning
+from rapport.decisions.monitor_policy import KindMonitors
 from rapport.governance.fairness_policy import FairnessPolicy
 from rapport.governance.protected_names import refuse_protected
 
@@ -186,6 +187,9 @@ class Policy(_Strict):
     transparent models)."""
     fairness: FairnessPolicy = Field(default_factory=FairnessPolicy)
     """What the fairness monitor measures and the thresholds a policy must meet."""
+    monitors: dict[DecisionKind, KindMonitors] = Field(default_factory=dict)
+    """Decision kind -> the drift monitors on its inputs, scores and outcome rate, and what an
+    alarm does (``rapport.learning.monitors``)."""
 
 
 class PolicyError(ValueError):
