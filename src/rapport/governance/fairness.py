@@ -1,0 +1,410 @@
+"""The fairness monitor's figures, over plain tables.
+
+Input: a pandas DataFrame with one row per decision and the columns
+
+- ``kind`` (decision kind), ``favorable`` (bool: the action was favorable to the customer);
+- one column per protected attribute to group by (``sex``, ``age_band``, ...; a missing value
+  leaves the row out of that grouping);
+- optionally ``score`` (the predicted probability of the bad outcome: default, fraud) and
+  ``bad_outcome`` (1.0 the bad outcome happened, 0.0 it did not, NaN not known yet).
+
+For each kind and each grouping (every attribute alone, then all together: the intersection)
+it gives, per group, the favorable rate; the adverse impact ratio (lowest group rate over the
+highest: the four-fifths rule); where outcomes are known, the equal-opportunity gap (difference
+in favorable rate among customers whose outcome was good) and calibration (mean predicted
+probability against the observed rate). Point estimates come from fairlearn's ``MetricFrame``;
+each has a seeded percentile-bootstrap interval. Where a source of data comes from (ledger,
+replay, an external file) is the builder's business (``fairness_data``), not this module's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fairlearn.metrics import MetricFrame, count, mean_prediction, selection_rate
+from fairlearn.metrics import true_positive_rate as fairlearn_tpr
+
+from rapport.governance.fairness_bootstrap import (
+    FloatArray,
+    GroupArrays,
+    bootstrap,
+    derived_figures,
+)
+from rapport.governance.fairness_policy import FairnessPolicy
+
+KIND, FAVORABLE, SCORE, BAD = "kind", "favorable", "score", "bad_outcome"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A figure with its bootstrap confidence interval (None bounds: no resampling done)."""
+
+    value: float
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    group: dict[str, str]
+    """The group's attribute values, e.g. ``{"sex": "female", "age_band": "25-34"}``."""
+    decisions: int
+    favorable_rate: Estimate
+    judged: bool
+    """Large enough (``min_group_size`` decisions) to be judged and taken as reference."""
+    qualified: int = 0
+    """Decisions whose outcome turned out good (repaid, not fraud)."""
+    true_positive_rate: Estimate | None = None
+    """Favorable rate among the qualified (equal opportunity)."""
+    labelled: int = 0
+    """Decisions with a known outcome and a score."""
+    mean_score: Estimate | None = None
+    observed_bad_rate: Estimate | None = None
+
+    @property
+    def label(self) -> str:
+        return " & ".join(f"{name}={value}" for name, value in self.group.items())
+
+
+@dataclass(frozen=True)
+class GroupingFigures:
+    attributes: tuple[str, ...]
+    groups: list[GroupFigures]
+    adverse_impact_ratio: Estimate | None = None
+    """Lowest judged group's favorable rate over the highest's (None: fewer than two judged
+    groups, or no favorable decision at all)."""
+    lowest_group: str | None = None
+    highest_group: str | None = None
+    equal_opportunity_gap: Estimate | None = None
+    """Highest minus lowest true-positive rate among groups with enough qualified decisions."""
+    calibration_gap: Estimate | None = None
+    """Spread between groups of (observed bad rate - mean predicted probability)."""
+
+    @property
+    def name(self) -> str:
+        return " x ".join(self.attributes)
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str
+    grouping: str
+    metric: str
+    value: float
+    threshold: float
+    message: str
+
+
+@dataclass
+class KindFigures:
+    kind: str
+    decisions: int
+    favorable_rate: float
+    groupings: list[GroupingFigures]
+    alerts: list[Alert] = field(default_factory=list)
+
+
+@dataclass
+class FairnessReport:
+    kinds: list[KindFigures]
+    unattributed: int = 0
+    """Decisions left out because the customer has no protected values on record."""
+
+    @property
+    def alerts(self) -> list[Alert]:
+        return [alert for kind in self.kinds for alert in kind.alerts]
+
+    def judged(self) -> bool:
+        """Whether any grouping had two or more groups large enough to be compared."""
+        return any(g.adverse_impact_ratio is not None for k in self.kinds for g in k.groupings)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = _finite(
+            {
+                "unattributed": self.unattributed,
+                "alerts": [asdict(alert) for alert in self.alerts],
+                "kinds": [
+                    {
+                        "kind": kind.kind,
+                        "decisions": kind.decisions,
+                        "favorable_rate": kind.favorable_rate,
+                        "groupings": [_grouping_dict(g) for g in kind.groupings],
+                    }
+                    for kind in self.kinds
+                ],
+            }
+        )
+        return data
+
+
+def _grouping_dict(grouping: GroupingFigures) -> dict[str, Any]:
+    data = asdict(grouping)
+    data["attributes"] = list(grouping.attributes)
+    data["name"] = grouping.name
+    for group, original in zip(data["groups"], grouping.groups, strict=True):
+        group["label"] = original.label
+    return data
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN: non-finite figures become null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+def age_band(age: object, edges: Sequence[int]) -> str | None:
+    """The band an age falls in: ``under 25``, ``25-34``, ..., ``65+`` for edges 25, 35, 50, 65."""
+    try:
+        years = float(age)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(years):
+        return None
+    if not edges or years < edges[0]:
+        return f"under {edges[0]}" if edges else "all"
+    for low, high in pairwise(edges):
+        if years < high:
+            return f"{low}-{high - 1}"
+    return f"{edges[-1]}+"
+
+
+def groupings_of(attributes: Sequence[str]) -> list[tuple[str, ...]]:
+    """Each attribute alone, then all together (the intersection) when there are several."""
+    alone: list[tuple[str, ...]] = [(name,) for name in attributes]
+    return [*alone, tuple(attributes)] if len(attributes) > 1 else alone
+
+
+def _observed_rate(y_true: Any, y_pred: Any) -> float:
+    return float(np.mean(np.asarray(y_true, dtype=float)))
+
+
+def _fairlearn_by_group(
+    labels: pd.DataFrame, metrics: dict[str, Any], y_true: Any, y_pred: Any, keys: pd.Index
+) -> pd.DataFrame:
+    """fairlearn's per-group figures, aligned on ``keys`` (NaN for a group without rows)."""
+    result = MetricFrame(
+        metrics=metrics, y_true=y_true, y_pred=y_pred, sensitive_features=labels
+    ).by_group
+    if not isinstance(result.index, pd.MultiIndex):
+        result.index = pd.MultiIndex.from_arrays([result.index], names=list(labels.columns))
+    return result.reindex(keys)
+
+
+def grouping_figures(
+    table: pd.DataFrame, attributes: tuple[str, ...], settings: FairnessPolicy
+) -> GroupingFigures:
+    """One grouping's figures over one decision kind's rows."""
+    rows = table.dropna(subset=list(attributes))
+    if rows.empty:
+        return GroupingFigures(attributes, [])
+    labels = rows[list(attributes)].astype(str)
+    by_group = labels.groupby(list(attributes), sort=True)
+    sizes = by_group.size()
+    keys = (
+        sizes.index
+        if isinstance(sizes.index, pd.MultiIndex)
+        else pd.MultiIndex.from_arrays([sizes.index], names=list(attributes))
+    )
+    favorable = rows[FAVORABLE].astype(bool).to_numpy()
+    bad = _column(rows, BAD)
+    score = _column(rows, SCORE)
+    arrays = GroupArrays(
+        group=by_group.ngroup().to_numpy(dtype=np.int64),
+        groups=len(keys),
+        favorable=favorable.astype(float),
+        good=np.where(np.isnan(bad), np.nan, 1.0 - bad),
+        score=score,
+    )
+    # Point estimates: fairlearn's MetricFrame, on the rows each figure is defined over.
+    rates = _fairlearn_by_group(
+        labels, {"rate": selection_rate, "n": count}, favorable, favorable, keys
+    )
+    qualified = ~np.isnan(bad) & (bad == 0.0)
+    labelled = ~np.isnan(bad) & ~np.isnan(score)
+    tpr = (
+        _fairlearn_by_group(
+            labels[~np.isnan(bad)],
+            {"tpr": fairlearn_tpr},
+            qualified[~np.isnan(bad)],
+            favorable[~np.isnan(bad)],
+            keys,
+        )["tpr"]
+        if qualified.any()
+        else pd.Series(np.nan, index=keys)
+    )
+    calibration = (
+        _fairlearn_by_group(
+            labels[labelled],
+            {"mean_score": mean_prediction, "observed": _observed_rate},
+            bad[labelled],
+            score[labelled],
+            keys,
+        )
+        if labelled.any()
+        else pd.DataFrame({"mean_score": np.nan, "observed": np.nan}, index=keys)
+    )
+    qualified_count = np.bincount(arrays.group, weights=qualified, minlength=len(keys))
+    labelled_count = np.bincount(arrays.group, weights=labelled, minlength=len(keys))
+    minimum = settings.min_group_size
+    judged_rate = sizes.to_numpy() >= minimum
+    judged_tpr = qualified_count >= minimum
+    judged_calibration = labelled_count >= minimum
+    point = {
+        "rate": rates["rate"].to_numpy(dtype=float),
+        "tpr": np.where(qualified_count > 0, tpr.to_numpy(dtype=float), np.nan),
+        "mean_score": calibration["mean_score"].to_numpy(dtype=float),
+        "observed": calibration["observed"].to_numpy(dtype=float),
+    }
+    intervals = bootstrap(
+        arrays,
+        judged_rate,
+        judged_tpr,
+        judged_calibration,
+        settings.bootstrap_samples,
+        settings.confidence,
+        settings.seed,
+    )
+
+    def estimate(name: str, index: int) -> Estimate | None:
+        value = float(point[name][index])
+        if math.isnan(value):
+            return None
+        if intervals is None:
+            return Estimate(value)
+        low, high = intervals.groups[name]
+        return Estimate(value, _or_none(low[index]), _or_none(high[index]))
+
+    groups = [
+        GroupFigures(
+            group=dict(zip(attributes, (str(part) for part in key), strict=True)),
+            decisions=int(sizes.iloc[index]),
+            favorable_rate=estimate("rate", index) or Estimate(float("nan")),
+            judged=bool(judged_rate[index]),
+            qualified=int(qualified_count[index]),
+            true_positive_rate=estimate("tpr", index),
+            labelled=int(labelled_count[index]),
+            mean_score=estimate("mean_score", index),
+            observed_bad_rate=estimate("observed", index),
+        )
+        for index, key in enumerate(keys)
+    ]
+    derived = derived_figures(point, judged_rate, judged_tpr, judged_calibration)
+
+    def summary(name: str) -> Estimate | None:
+        value = derived[name]
+        if math.isnan(value):
+            return None
+        if intervals is None:
+            return Estimate(value)
+        low, high = intervals.derived[name]
+        return Estimate(value, _or_none(low), _or_none(high))
+
+    judged_groups = [g for g in groups if g.judged]
+    lowest = min(judged_groups, key=lambda g: g.favorable_rate.value, default=None)
+    highest = max(judged_groups, key=lambda g: g.favorable_rate.value, default=None)
+    return GroupingFigures(
+        attributes,
+        groups,
+        adverse_impact_ratio=summary("adverse_impact_ratio"),
+        lowest_group=lowest.label if lowest else None,
+        highest_group=highest.label if highest else None,
+        equal_opportunity_gap=summary("equal_opportunity_gap"),
+        calibration_gap=summary("calibration_gap"),
+    )
+
+
+def _column(rows: pd.DataFrame, name: str) -> FloatArray:
+    if name not in rows:
+        return np.full(len(rows), np.nan)
+    values: FloatArray = pd.to_numeric(rows[name], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan
+    )
+    return values
+
+
+def _or_none(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def alerts_for(kind: str, grouping: GroupingFigures, settings: FairnessPolicy) -> list[Alert]:
+    """The thresholds a grouping's figures break (point estimates, judged groups only)."""
+    found: list[Alert] = []
+    ratio = grouping.adverse_impact_ratio
+    if ratio is not None and ratio.value < settings.min_adverse_impact_ratio:
+        found.append(
+            Alert(
+                kind,
+                grouping.name,
+                "adverse_impact_ratio",
+                ratio.value,
+                settings.min_adverse_impact_ratio,
+                f"{kind}: {grouping.lowest_group} receives favorable decisions at "
+                f"{ratio.value:.0%} of the rate of {grouping.highest_group} "
+                f"(minimum {settings.min_adverse_impact_ratio:.0%})",
+            )
+        )
+    gap = grouping.equal_opportunity_gap
+    if gap is not None and gap.value > settings.max_equal_opportunity_gap:
+        found.append(
+            Alert(
+                kind,
+                grouping.name,
+                "equal_opportunity_gap",
+                gap.value,
+                settings.max_equal_opportunity_gap,
+                f"{kind}: among customers whose outcome was good, favorable rates by "
+                f"{grouping.name} differ by {gap.value:.1%} "
+                f"(maximum {settings.max_equal_opportunity_gap:.1%})",
+            )
+        )
+    calibration = grouping.calibration_gap
+    limit = settings.max_calibration_gap
+    if calibration is not None and limit is not None and calibration.value > limit:
+        found.append(
+            Alert(
+                kind,
+                grouping.name,
+                "calibration_gap",
+                calibration.value,
+                limit,
+                f"{kind}: calibration by {grouping.name} differs by {calibration.value:.1%} "
+                f"(maximum {limit:.1%})",
+            )
+        )
+    return found
+
+
+def assess(table: pd.DataFrame, settings: FairnessPolicy) -> FairnessReport:
+    """Every monitored kind's figures and the alerts its thresholds raise."""
+    attributes = list(settings.attributes)
+    if "age_band" in attributes and "age_band" not in table and "age" in table:
+        table = table.assign(
+            age_band=[age_band(age, settings.age_bands) for age in table["age"].tolist()]
+        )
+    present = [name for name in attributes if name in table]
+    attributed = table.dropna(subset=present, how="all") if present else table.iloc[0:0]
+    kinds: list[KindFigures] = []
+    for kind in settings.favorable_actions:
+        rows = attributed[attributed[KIND] == kind] if KIND in attributed else attributed.iloc[0:0]
+        if rows.empty:
+            continue
+        groupings = [
+            grouping_figures(rows, grouping, settings) for grouping in groupings_of(present)
+        ]
+        figures = KindFigures(
+            kind, len(rows), float(rows[FAVORABLE].astype(bool).mean()), groupings
+        )
+        figures.alerts = [a for g in groupings for a in alerts_for(kind, g, settings)]
+        kinds.append(figures)
+    return FairnessReport(kinds, unattributed=len(table) - len(attributed))
