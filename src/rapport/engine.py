@@ -20,9 +20,11 @@ from rapport.decisions.record import Decision
 from rapport.decisions.service import DecisionService
 from rapport.events.model import BaseEvent, TransactionEvent
 from rapport.events.validation import EventRejectedError, RawEvent, parse_event
+from rapport.governance.audit_log import open_audit_log
 from rapport.governance.ledger import open_ledger
 from rapport.governance.protected import ProtectedStore, open_protected_store, take_protected
 from rapport.learning.loop import AdaptiveLoop
+from rapport.learning.monitors import Monitors
 from rapport.learning.outcomes import OUTCOME_TYPES, open_outcome_log
 from rapport.learning.registry import open_registry
 from rapport.profiles.admission import (
@@ -137,6 +139,8 @@ class Engine:
         self.fold = ProfileFold()
         self._decisions: DecisionService | None = None
         self._loop: AdaptiveLoop | None = None
+        self.monitors: Monitors | None = None
+        """The drift monitors the policy's ``monitors:`` section configures."""
         self._decisions_lock = threading.Lock()
         self._protected: ProtectedStore | None = None
         self.admission = Admission(self.fold, self.config.allowed_lateness_seconds)
@@ -156,6 +160,8 @@ class Engine:
         if self._decisions is not None:
             self._decisions.ledger.close()
             self._decisions.registry.close()
+        if self.monitors is not None:
+            self.monitors.audit.close()
         if self._protected is not None:
             self._protected.close()
         self.stores.close()
@@ -307,6 +313,9 @@ class Engine:
                 url = self.stores.url
                 self._decisions = DecisionService(policy, open_ledger(url), open_registry(url))
                 self._loop = AdaptiveLoop(self._decisions, open_outcome_log(url))
+                self.monitors = Monitors(self, open_audit_log(url))
+                self._decisions.observers.append(self.monitors.observe_decision)
+                self._loop.observers.append(self.monitors.observe_outcome)
             return self._decisions
 
     @property

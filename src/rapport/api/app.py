@@ -26,6 +26,7 @@ def create_app(engine: Engine, keys: KeyStore) -> FastAPI:
         description="Behavioral profiles and explainable decisions for financial services.",
     )
     service = Service(engine, keys)
+    service.metrics.watch(lambda: engine.monitors)
     app.state.service = service
 
     @app.exception_handler(RequestValidationError)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from rapport.learning.monitors import Monitors
 
 
 class Metrics:
@@ -27,3 +33,32 @@ class Metrics:
             ["code"],
             registry=self.registry,
         )
+
+    def watch(self, monitors: Callable[[], Monitors | None]) -> None:
+        """Expose the drift monitors' alarms and fallbacks (read when Prometheus scrapes)."""
+        self.registry.register(MonitorCollector(monitors))
+
+
+class MonitorCollector(Collector):
+    def __init__(self, monitors: Callable[[], Monitors | None]) -> None:
+        self.monitors = monitors
+
+    def collect(self) -> Iterator[Metric]:
+        alarms = CounterMetricFamily(
+            "rapport_monitor_alarms",
+            "Drift alarms raised, by kind and stream",
+            labels=["kind", "stream"],
+        )
+        fallback = GaugeMetricFamily(
+            "rapport_monitor_fallback",
+            "1 while a drift alarm holds a kind on its fallback (champion or rules_only)",
+            labels=["kind", "mode"],
+        )
+        monitors = self.monitors()
+        if monitors is not None:
+            for (kind, stream), count in list(monitors.alarm_counts.items()):
+                alarms.add_metric([kind, stream], count)
+            for kind, held in list(monitors.fallbacks.items()):
+                fallback.add_metric([kind, held.mode], 1.0)
+        yield alarms
+        yield fallback

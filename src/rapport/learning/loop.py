@@ -90,6 +90,8 @@ class AdaptiveLoop:
             dict(learners) if learners is not None else build_learners(self.settings)
         )
         self.observers: list[OutcomeObserver] = []
+        self.paused: set[str] = set()
+        """Kinds whose new versions are not published (a drift monitor's fallback holds)."""
         self.counts = LoopCounts()
         self._since_publish: dict[str, int] = {}
         # Outcomes arrive from concurrent ingest calls; a learner's state is not thread-safe.
@@ -104,6 +106,7 @@ class AdaptiveLoop:
         fresh = build_learners({k: c for k, c in settings.items() if k not in kept})
         loop = AdaptiveLoop(service, self.outcomes, {**kept, **fresh})
         loop.observers.extend(self.observers)
+        loop.paused = self.paused
         loop.counts = self.counts
         return loop
 
@@ -145,6 +148,9 @@ class AdaptiveLoop:
         self._since_publish[kind] = 0
         artifact = learner_.publish()
         if artifact is None:
+            return None
+        if kind in self.paused:
+            log.info("not publishing %s model %s: paused by a monitor", kind, artifact.version)
             return None
         self.service.use_model(artifact)
         self.counts.published += 1
