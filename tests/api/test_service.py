@@ -59,6 +59,15 @@ def test_no_key_wrong_scope_and_revoked_key(api: Api) -> None:
     assert bearer.status_code == 200
 
 
+def test_openapi_declares_the_api_key_scheme_on_protected_routes(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    scheme = spec["components"]["securitySchemes"]["ApiKey"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "X-API-Key")
+    decide = spec["paths"]["/v1/decisions/next_best_action"]["post"]
+    assert decide["security"] == [{"ApiKey": []}]
+    assert "security" not in spec["paths"]["/healthz"]["get"]
+
+
 def test_events_are_ingested_and_transactions_screened_first(api: Api) -> None:
     history = [
         debit(f"g{d}", at(d, 3), 30.0 + d % 7, merchant=f"m{d % 3}", location=HOME)
