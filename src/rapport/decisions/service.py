@@ -112,6 +112,11 @@ class DecisionService:
         self.models.pop(kind, None)
         self._inputs[kind] = self._names(kind)
 
+    def reads(self, kind: str) -> frozenset[str]:
+        """The input names a decision of ``kind`` gathers and records (its own, its rules', its
+        model's): a challenger can be judged on a logged record only if it holds them all."""
+        return frozenset(self._inputs[kind])
+
     def model_version(self, kind: str) -> str:
         model = self.models.get(kind)
         return model.version if model is not None else KINDS[kind].model_version
