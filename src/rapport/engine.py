@@ -21,7 +21,7 @@ from rapport.decisions.service import DecisionService
 from rapport.events.model import BaseEvent, TransactionEvent
 from rapport.events.validation import EventRejectedError, RawEvent, parse_event
 from rapport.governance.audit_log import open_audit_log
-from rapport.governance.ledger import open_ledger
+from rapport.governance.ledger import DecisionErasedError, open_ledger
 from rapport.governance.protected import ProtectedStore, open_protected_store, take_protected
 from rapport.learning.loop import AdaptiveLoop
 from rapport.learning.monitors import Monitors
@@ -36,6 +36,7 @@ from rapport.profiles.admission import (
     referenced_transactions,
 )
 from rapport.profiles.catalog import Entity, FeatureValue
+from rapport.profiles.families.declared import declared_view
 from rapport.profiles.family import EVENT_COUNT
 from rapport.profiles.fold import ProfileFold, event_type
 from rapport.profiles.state import State
@@ -116,6 +117,8 @@ class Preview:
     """The device's features before the event."""
     signals: dict[str, float]
     """The customer's signal scores before the event."""
+    declared: Mapping[str, float] = field(default_factory=dict)
+    """The customer's declared attributes by name (``declared.*``), the event's included."""
 
 
 class UnknownEntityError(LookupError):
@@ -311,7 +314,9 @@ class Engine:
             if self._decisions is None:
                 policy = load_policy(self.config.policy_path)
                 url = self.stores.url
-                self._decisions = DecisionService(policy, open_ledger(url), open_registry(url))
+                # The stores' own key table: a key destroyed by an erasure is gone for both.
+                ledger = open_ledger(url, self.stores.keys)
+                self._decisions = DecisionService(policy, ledger, open_registry(url))
                 self._loop = AdaptiveLoop(self._decisions, open_outcome_log(url))
                 self.monitors = Monitors(self, open_audit_log(url))
                 self._decisions.observers.append(self.monitors.observe_decision)
@@ -355,7 +360,12 @@ class Engine:
         fold.apply(event, merchant_id, states, keys=keys, t=t)
         after = layout.read(states[customer_key], t)
         return Preview(
-            event, after, others.get(Entity.MERCHANT, {}), others.get(Entity.DEVICE, {}), signals
+            event,
+            after,
+            others.get(Entity.MERCHANT, {}),
+            others.get(Entity.DEVICE, {}),
+            signals,
+            declared_view(layout, states[customer_key]),
         )
 
     def decide_event(self, raw: RawEvent) -> list[Decision]:
@@ -376,6 +386,7 @@ class Engine:
             "device": preview.device,
             "signals": preview.signals,
             "event": _event_context(event),
+            "declared": preview.declared,
         }
         return [
             self.decisions.decide(
@@ -414,6 +425,7 @@ class Engine:
             "features": values,
             "signals": {name: value.score for name, value in compute_signals(values, t).items()},
             "event": {"type": "request", **(context or {})},
+            "declared": declared_view(layout, state),
         }
         trigger = request_id or f"request:{customer_id}:{when}"
         return self.decisions.decide(kind, customer_id, trigger, when, spaces)
@@ -458,7 +470,10 @@ class Engine:
 
     def replay(self, decision_id: str) -> tuple[Decision, Decision]:
         """A recorded decision beside the same decision re-run from its recorded inputs and
-        versions; the two must be equal (``Decision.outcome``)."""
+        versions; the two must be equal (``Decision.outcome``). An erased customer's decision
+        raises :class:`DecisionErasedError` (a ``LookupError``)."""
+        if self.decisions.ledger.erased(decision_id):
+            raise DecisionErasedError(decision_id)
         return self.decisions.replay(decision_id)
 
 
@@ -483,8 +498,18 @@ def collector_paused() -> Iterator[None]:
 
 def _event_context(event: BaseEvent) -> dict[str, object]:
     context: dict[str, object] = {"type": event_type(event), "channel": event.channel}
+    timestamp = event.timestamp
+    # The local hour of the event itself (its own zone offset), as the profiles' habits read it.
+    context["hour"] = timestamp.hour + timestamp.minute / 60.0
+    if event.location is not None and event.location.country is not None:
+        context["country"] = event.location.country
     if isinstance(event, TransactionEvent):
-        context.update(amount=event.payload.amount, direction=event.payload.direction)
+        payload = event.payload
+        context.update(amount=payload.amount, direction=payload.direction)
+        if payload.category is not None:
+            context["category"] = payload.category
+        if payload.mcc is not None:
+            context["mcc"] = payload.mcc
     return context
 
 

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rapport.cli.main import app
-from rapport.governance.ledger import pack, unpack
+from rapport.governance.ledger import SqliteLedger
 
 runner = CliRunner()
 
@@ -65,7 +65,11 @@ def test_explain_reproduces_and_audit_verify_catches_a_forged_row(
         == 0
     )
     with sqlite3.connect(db) as connection:
-        (average,) = connection.execute("SELECT avg(length(body)) FROM decisions").fetchone()
+        # The whole row: sealed body, chain hashes, id and the pseudonyms it is indexed by.
+        (average,) = connection.execute(
+            "SELECT avg(length(body) + length(prev_hash) + length(hash) + length(decision_id) "
+            "+ length(customer_ref) + length(trigger_ref)) FROM decisions"
+        ).fetchone()
     assert average <= 1024  # the ledger's size budget per stored record
     decision_id = json.loads(out.read_text().splitlines()[5])["decision_id"]
     explained = runner.invoke(app, ["explain", decision_id, "--db", str(db), "--json"])
@@ -74,11 +78,12 @@ def test_explain_reproduces_and_audit_verify_catches_a_forged_row(
     verified = runner.invoke(app, ["audit", "verify", "--db", str(db), "--json"])
     assert verified.exit_code == 0
     assert json.loads(verified.stdout.strip().splitlines()[-1])["ok"] is True
+    ledger = SqliteLedger(db)
+    stored = {record.position: record for record in ledger.scan()}[7]
+    forged = ledger.sealer.seal(msgspec.structs.replace(ledger.read(stored), seed=1))
+    ledger.close()
+    assert forged != stored.body
     with sqlite3.connect(db) as connection:
-        body = connection.execute("SELECT body FROM decisions WHERE seq = 7").fetchone()[0]
-        original = unpack(bytes(body))
-        forged = pack(msgspec.structs.replace(original, seed=1))
-        assert forged != bytes(body)
         connection.execute("UPDATE decisions SET body = ? WHERE seq = 7", (forged,))
     broken = runner.invoke(app, ["audit", "verify", "--db", str(db), "--json"])
     assert broken.exit_code == 1

@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from rapport import Engine
-from rapport.governance.ledger import SqliteLedger, pack, unpack, verify
+from rapport.governance.ledger import SqliteLedger, verify
 from tests.profiles.samples import at, debit, event
 
 HOME = {"lat": 48.85, "lon": 2.35, "country": "FR"}
@@ -136,13 +136,31 @@ def test_an_altered_row_breaks_the_chain_and_is_named(tmp_path: Path) -> None:
             for i in range(1, 5)
         ]
     ledger = SqliteLedger(path)
-    body = dict(ledger.scan())[2]
-    forged = msgspec.structs.replace(unpack(body), action="decline")
-    _tamper(path, "UPDATE decisions SET body = ? WHERE seq = 2", pack(forged))
+    assert verify(ledger).ok
+    stored = {record.position: record for record in ledger.scan()}[2]
+    # A forger holding the customer's key opens the record, alters it and seals it again.
+    forged = msgspec.structs.replace(ledger.read(stored), action="decline")
+    _tamper(path, "UPDATE decisions SET body = ? WHERE seq = 2", ledger.sealer.seal(forged))
     result = verify(ledger)
     assert not result.ok
     assert result.broken_at == 2
     assert result.decision_id == ids[1]
+    ledger.close()
+
+
+def test_an_altered_index_column_breaks_the_chain(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    with Engine(path) as engine:
+        engine.ingest(habits())
+        for i in range(1, 4):
+            engine.decide_transaction(
+                debit(f"t{i}", at(40, i), 40.0 + i, merchant="m1", location=HOME)
+            )
+    # The action column is what the contact cap counts: it is covered by the hash too.
+    _tamper(path, "UPDATE decisions SET action = 'decline' WHERE seq = 3")
+    ledger = SqliteLedger(path)
+    result = verify(ledger)
+    assert (result.ok, result.broken_at) == (False, 3)
     ledger.close()
 
 

@@ -1,52 +1,50 @@
-"""The decision ledger: append-only, hash-chained, verifiable, replayable.
+"""The decision ledger: append-only, hash-chained, verifiable, replayable — and erasable.
 
-Each record's hash covers its canonical JSON (with the hash field empty) and the previous
-record's hash, so altering any row, or removing one, breaks the chain at that point, and
-``verify`` names the first record where it breaks. Policies are kept by version beside the
-decisions so that a replay can use exactly the policy that decided.
+Each record keeps its decision sealed under the customer's data key, and its hash covers the
+stored bytes and the previous record's hash (:mod:`rapport.governance.ledger_records`): altering
+any row, or removing one, breaks the chain at that point and ``verify`` names the first record
+where it breaks, while erasing a customer (destroying the key) breaks nothing. Policies are kept
+by version beside the decisions so that a replay can use exactly the policy that decided.
+
+The ledger indexes decisions by keyed pseudonyms of the customer and of the trigger event, never
+by the ids themselves. An erased customer's decisions read as absent (``get``, ``find`` and
+``latest`` return None, so an outcome arriving after the erasure is simply unjoinable);
+``erased`` tells an erased decision from one that never existed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import sqlite3
-import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import msgspec
 
-from rapport.decisions.record import Decision, decode, encode
+from rapport.decisions.record import Decision
+from rapport.governance.ledger_records import (
+    GENESIS,
+    DecisionErasedError,
+    RecordSealer,
+    StoredDecision,
+    Verification,
+    chain_hash,
+    verify_records,
+)
+from rapport.store.keys import CustomerKeys, MemoryKeys, SqliteKeys, key_file_for
 
-GENESIS = "0" * 64
-
-
-def pack(decision: Decision) -> bytes:
-    """A record as stored: its canonical JSON, deflated (records run to about a kilobyte of
-    repetitive JSON; deflated they take about half). The hash covers the JSON itself."""
-    return zlib.compress(encode(decision), 6)
-
-
-def unpack(body: bytes) -> Decision:
-    return decode(zlib.decompress(body))
-
-
-def chain_hash(decision: Decision, prev_hash: str) -> str:
-    body = encode(msgspec.structs.replace(decision, prev_hash=prev_hash, hash=""))
-    return hashlib.sha256(prev_hash.encode() + body).hexdigest()
-
-
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    records: int
-    broken_at: int | None = None
-    """Position (1-based) of the first record that does not verify."""
-    decision_id: str | None = None
-    problem: str = ""
+__all__ = [
+    "GENESIS",
+    "DecisionErasedError",
+    "DecisionLedger",
+    "MemoryLedger",
+    "SqliteLedger",
+    "StoredDecision",
+    "Verification",
+    "open_ledger",
+    "verify",
+]
 
 
 class DecisionLedger(Protocol):
@@ -54,10 +52,24 @@ class DecisionLedger(Protocol):
         """Chain and store a decision; an id already stored returns the stored record."""
         ...
 
-    def get(self, decision_id: str) -> Decision | None: ...
+    def get(self, decision_id: str) -> Decision | None:
+        """The decision, or None if there is none or its customer was erased."""
+        ...
 
-    def scan(self) -> Iterator[tuple[int, bytes]]:
-        """(position, stored bytes) in chain order."""
+    def erased(self, decision_id: str) -> bool:
+        """Whether the decision exists but its customer was erased."""
+        ...
+
+    def scan(self) -> Iterator[StoredDecision]:
+        """Every stored record in chain order, as stored (sealed)."""
+        ...
+
+    def read(self, record: StoredDecision) -> Decision:
+        """Open a stored record; raises :class:`DecisionErasedError` for an erased customer's."""
+        ...
+
+    def records(self) -> Iterator[Decision]:
+        """Every readable decision in chain order (an erased customer's are left out)."""
         ...
 
     def save_policy(self, version: str, text: str) -> None: ...
@@ -79,34 +91,17 @@ class DecisionLedger(Protocol):
         (a credit outcome joins the credit decision in force when it happened)."""
         ...
 
+    def erase(self, customer_id: str) -> int:
+        """Detach a customer's decisions from the customer (their sealed bodies stay, chained;
+        destroying the customer's key makes them unreadable); returns how many."""
+        ...
+
     def close(self) -> None: ...
 
 
 def verify(ledger: DecisionLedger) -> Verification:
     """Walk the chain; report the first record whose hash or link does not hold."""
-    prev = GENESIS
-    count = 0
-    for position, body in ledger.scan():
-        count += 1
-        try:
-            decision = unpack(body)
-        except (msgspec.DecodeError, msgspec.ValidationError, zlib.error) as error:
-            return Verification(False, count, position, None, f"unreadable record: {error}")
-        if decision.prev_hash != prev:
-            return Verification(
-                False,
-                count,
-                position,
-                decision.decision_id,
-                "its previous hash does not match the record before it "
-                "(a record was removed or reordered)",
-            )
-        if chain_hash(decision, prev) != decision.hash:
-            return Verification(
-                False, count, position, decision.decision_id, "its content does not match its hash"
-            )
-        prev = decision.hash
-    return Verification(True, count)
+    return verify_records(ledger.scan())
 
 
 def _event_epoch(decision: Decision) -> float:
@@ -115,136 +110,213 @@ def _event_epoch(decision: Decision) -> float:
     )
 
 
+def _chained(
+    decision: Decision, sealer: RecordSealer, position: int, prev: str
+) -> tuple[StoredDecision, Decision]:
+    """The stored record of a new decision after ``prev``, and the decision as returned."""
+    body = sealer.seal(decision)
+    t = _event_epoch(decision)
+    digest = chain_hash(prev, decision.decision_id, decision.kind, decision.action, t, body)
+    record = StoredDecision(
+        position, decision.decision_id, decision.kind, decision.action, t, body, prev, digest
+    )
+    return record, msgspec.structs.replace(decision, prev_hash=prev, hash=digest)
+
+
+def _as_stored(decision: Decision, record: StoredDecision, sealer: RecordSealer) -> Decision:
+    """What ``append`` returns for an id already stored: the stored record, or, if its customer
+    was erased, the decision offered, with the stored chain (it is not stored again)."""
+    stored = sealer.readable(record)
+    if stored is not None:
+        return stored
+    return msgspec.structs.replace(decision, prev_hash=record.prev_hash, hash=record.hash)
+
+
 class MemoryLedger:
-    def __init__(self) -> None:
-        self._index: list[tuple[str, str, str, float]] = []
+    def __init__(self, keys: CustomerKeys | None = None) -> None:
+        self.sealer = RecordSealer(keys or MemoryKeys())
+        self._records: list[StoredDecision] = []
+        self._customers: list[str] = []
+        """Each record's customer pseudonym ('' once erased)."""
         self._triggers: dict[tuple[str, str], int] = {}
-        self._bodies: list[bytes] = []
         self._by_id: dict[str, int] = {}
         self._policies: dict[str, str] = {}
-        self._last = GENESIS
 
     def append(self, decision: Decision) -> Decision:
-        if decision.decision_id in self._by_id:
-            return unpack(self._bodies[self._by_id[decision.decision_id]])
-        chained = msgspec.structs.replace(
-            decision, prev_hash=self._last, hash=chain_hash(decision, self._last)
-        )
-        self._by_id[decision.decision_id] = len(self._bodies)
-        self._triggers[(decision.kind, decision.trigger_event_id)] = len(self._bodies)
-        self._bodies.append(pack(chained))
-        self._index.append(
-            (decision.customer_id, decision.kind, decision.action, _event_epoch(decision))
-        )
-        self._last = chained.hash
+        index = self._by_id.get(decision.decision_id)
+        if index is not None:
+            return _as_stored(decision, self._records[index], self.sealer)
+        prev = self._records[-1].hash if self._records else GENESIS
+        record, chained = _chained(decision, self.sealer, len(self._records) + 1, prev)
+        index = len(self._records)
+        self._by_id[decision.decision_id] = index
+        self._triggers[(decision.kind, self.sealer.trigger_ref(decision.trigger_event_id))] = index
+        self._records.append(record)
+        self._customers.append(self.sealer.customer_ref(decision.customer_id))
         return chained
 
-    def get(self, decision_id: str) -> Decision | None:
-        index = self._by_id.get(decision_id)
-        return None if index is None else unpack(self._bodies[index])
+    def _at(self, index: int | None) -> Decision | None:
+        return None if index is None else self.sealer.readable(self._records[index])
 
-    def scan(self) -> Iterator[tuple[int, bytes]]:
-        yield from enumerate(list(self._bodies), start=1)
+    def get(self, decision_id: str) -> Decision | None:
+        return self._at(self._by_id.get(decision_id))
+
+    def erased(self, decision_id: str) -> bool:
+        index = self._by_id.get(decision_id)
+        return index is not None and self.sealer.is_erased(self._records[index])
+
+    def scan(self) -> Iterator[StoredDecision]:
+        yield from list(self._records)
+
+    def read(self, record: StoredDecision) -> Decision:
+        return self.sealer.open(record)
+
+    def records(self) -> Iterator[Decision]:
+        for record in list(self._records):
+            decision = self.sealer.readable(record)
+            if decision is not None:
+                yield decision
 
     def save_policy(self, version: str, text: str) -> None:
         self._policies.setdefault(version, text)
 
     def count(self, customer_id: str, kind: str, action: str, since: float) -> int:
+        ref = self.sealer.customer_ref(customer_id)
         return sum(
-            1 for row in self._index if row[:3] == (customer_id, kind, action) and row[3] >= since
+            1
+            for record, customer in zip(self._records, self._customers, strict=True)
+            if customer == ref
+            and record.kind == kind
+            and record.action == action
+            and record.event_time >= since
         )
 
     def policy_text(self, version: str) -> str | None:
         return self._policies.get(version)
 
     def find(self, kind: str, trigger_event_id: str) -> Decision | None:
-        index = self._triggers.get((kind, trigger_event_id))
-        return None if index is None else unpack(self._bodies[index])
+        return self._at(self._triggers.get((kind, self.sealer.trigger_ref(trigger_event_id))))
 
     def latest(self, customer_id: str, kind: str, before: float) -> Decision | None:
+        ref = self.sealer.customer_ref(customer_id)
         best: tuple[float, int] | None = None
-        for position, row in enumerate(self._index):
-            in_force = row[0] == customer_id and row[1] == kind and row[3] <= before
-            if in_force and (best is None or row[3] >= best[0]):
-                best = (row[3], position)
-        return None if best is None else unpack(self._bodies[best[1]])
+        for index, record in enumerate(self._records):
+            mine = self._customers[index] == ref and record.kind == kind
+            if (
+                mine
+                and record.event_time <= before
+                and (best is None or record.event_time >= best[0])
+            ):
+                best = (record.event_time, index)
+        return None if best is None else self._at(best[1])
+
+    def erase(self, customer_id: str) -> int:
+        ref = self.sealer.customer_ref(customer_id)
+        positions = [i for i, customer in enumerate(self._customers) if customer == ref]
+        for index in positions:
+            self._customers[index] = ""
+        return len(positions)
 
     def close(self) -> None:
         return None
 
 
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS decisions (
+    seq INTEGER PRIMARY KEY,
+    decision_id TEXT NOT NULL UNIQUE,
+    customer_ref TEXT NOT NULL,
+    trigger_ref TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    action TEXT NOT NULL,
+    event_time REAL NOT NULL,
+    body BLOB NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_by_customer
+    ON decisions (customer_ref, kind, action, event_time);
+CREATE INDEX IF NOT EXISTS decisions_by_kind_time ON decisions (customer_ref, kind, event_time);
+CREATE INDEX IF NOT EXISTS decisions_by_trigger ON decisions (trigger_ref, kind);
+CREATE TABLE IF NOT EXISTS policies (version TEXT PRIMARY KEY, text TEXT NOT NULL);
+"""
+_STORED = "seq, decision_id, kind, action, event_time, body, prev_hash, hash"
+
+
+class LedgerFormatError(RuntimeError):
+    """The file holds a ledger written by an earlier Rapport (decisions in clear)."""
+
+
+def _stored(row: tuple[object, ...]) -> StoredDecision:
+    seq, decision_id, kind, action, event_time, body, prev_hash, digest = row
+    return StoredDecision(
+        int(seq),  # type: ignore[call-overload]
+        str(decision_id),
+        str(kind),
+        str(action),
+        float(event_time),  # type: ignore[arg-type]
+        bytes(body),  # type: ignore[call-overload]
+        str(prev_hash),
+        str(digest),
+    )
+
+
 class SqliteLedger:
     """The ledger in the engine's SQLite file (its own tables, its own connection)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, keys: CustomerKeys | None = None) -> None:
         self.connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.connection.execute("PRAGMA journal_mode=WAL")
         # As for the stores: in WAL mode no committed record is lost to an application crash,
         # and the file never corrupts; only an OS crash can drop the latest commits.
         self.connection.execute("PRAGMA synchronous=NORMAL")
         self.connection.execute("PRAGMA busy_timeout=10000")
-        self.connection.executescript(
-            """
-            CREATE TABLE IF NOT EXISTS decisions (
-                seq INTEGER PRIMARY KEY,
-                decision_id TEXT NOT NULL UNIQUE,
-                customer_id TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                action TEXT NOT NULL,
-                event_time REAL NOT NULL,
-                body BLOB NOT NULL
-            );
-            CREATE INDEX IF NOT EXISTS decisions_by_customer
-                ON decisions (customer_id, kind, action, event_time);
-            CREATE TABLE IF NOT EXISTS policies (version TEXT PRIMARY KEY, text TEXT NOT NULL);
-            """
-        )
+        # Erasure rewrites index entries: the old ones are zeroed, not left in free space.
+        self.connection.execute("PRAGMA secure_delete=ON")
         columns = {row[1] for row in self.connection.execute("PRAGMA table_info(decisions)")}
-        if "trigger_event_id" not in columns:
-            # Ledgers written before outcomes were joined lack the column; they keep working and
-            # their older decisions simply cannot be found by trigger.
-            self.connection.execute(
-                "ALTER TABLE decisions ADD COLUMN trigger_event_id TEXT NOT NULL DEFAULT ''"
+        if columns and "customer_ref" not in columns:
+            raise LedgerFormatError(
+                f"{path} holds a ledger written by an earlier Rapport, with decisions in clear; "
+                "it cannot be made erasable in place: start a new file"
             )
-        self.connection.executescript(
-            """
-            CREATE INDEX IF NOT EXISTS decisions_by_trigger ON decisions (trigger_event_id, kind);
-            CREATE INDEX IF NOT EXISTS decisions_by_kind_time
-                ON decisions (customer_id, kind, event_time);
-            """
-        )
+        self.connection.executescript(_SCHEMA)
+        self.sealer = RecordSealer(keys or SqliteKeys(key_file_for(path)))
+        self._owns_keys = keys is None
 
-    def _last_hash(self) -> str:
+    def _row(self, where: str, params: tuple[object, ...]) -> StoredDecision | None:
         row = self.connection.execute(
-            "SELECT body FROM decisions ORDER BY seq DESC LIMIT 1"
+            f"SELECT {_STORED} FROM decisions WHERE {where} LIMIT 1", params
         ).fetchone()
-        return unpack(bytes(row[0])).hash if row else GENESIS
+        return None if row is None else _stored(row)
 
     def append(self, decision: Decision) -> Decision:
         connection = self.connection
+        sealer = self.sealer
         connection.execute("BEGIN IMMEDIATE")
         try:
-            row = connection.execute(
-                "SELECT body FROM decisions WHERE decision_id = ?", (decision.decision_id,)
-            ).fetchone()
-            if row:
+            existing = self._row("decision_id = ?", (decision.decision_id,))
+            if existing is not None:
                 connection.execute("COMMIT")
-                return unpack(bytes(row[0]))
-            last = self._last_hash()
-            chained = msgspec.structs.replace(
-                decision, prev_hash=last, hash=chain_hash(decision, last)
-            )
+                return _as_stored(decision, existing, sealer)
+            last = connection.execute(
+                "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            position, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
+            record, chained = _chained(decision, sealer, position, prev)
             connection.execute(
-                "INSERT INTO decisions (decision_id, customer_id, kind, action, event_time, "
-                "trigger_event_id, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO decisions (seq, decision_id, customer_ref, trigger_ref, kind, action, "
+                "event_time, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    decision.decision_id,
-                    decision.customer_id,
-                    decision.kind,
-                    decision.action,
-                    _event_epoch(decision),
-                    decision.trigger_event_id,
-                    pack(chained),
+                    record.position,
+                    record.decision_id,
+                    sealer.customer_ref(decision.customer_id),
+                    sealer.trigger_ref(decision.trigger_event_id),
+                    record.kind,
+                    record.action,
+                    record.event_time,
+                    record.body,
+                    record.prev_hash,
+                    record.hash,
                 ),
             )
             connection.execute("COMMIT")
@@ -253,15 +325,36 @@ class SqliteLedger:
             connection.execute("ROLLBACK")
             raise
 
-    def get(self, decision_id: str) -> Decision | None:
-        row = self.connection.execute(
-            "SELECT body FROM decisions WHERE decision_id = ?", (decision_id,)
-        ).fetchone()
-        return unpack(bytes(row[0])) if row else None
+    def _readable(self, record: StoredDecision | None) -> Decision | None:
+        return None if record is None else self.sealer.readable(record)
 
-    def scan(self) -> Iterator[tuple[int, bytes]]:
-        for seq, body in self.connection.execute("SELECT seq, body FROM decisions ORDER BY seq"):
-            yield seq, bytes(body)
+    def get(self, decision_id: str) -> Decision | None:
+        return self._readable(self._row("decision_id = ?", (decision_id,)))
+
+    def erased(self, decision_id: str) -> bool:
+        record = self._row("decision_id = ?", (decision_id,))
+        return record is not None and self.sealer.is_erased(record)
+
+    def scan(self) -> Iterator[StoredDecision]:
+        last = 0
+        while True:
+            rows = self.connection.execute(
+                f"SELECT {_STORED} FROM decisions WHERE seq > ? ORDER BY seq LIMIT 5000", (last,)
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _stored(row)
+            last = int(rows[-1][0])
+
+    def read(self, record: StoredDecision) -> Decision:
+        return self.sealer.open(record)
+
+    def records(self) -> Iterator[Decision]:
+        for record in self.scan():
+            decision = self.sealer.readable(record)
+            if decision is not None:
+                yield decision
 
     def save_policy(self, version: str, text: str) -> None:
         self.connection.execute(
@@ -270,9 +363,9 @@ class SqliteLedger:
 
     def count(self, customer_id: str, kind: str, action: str, since: float) -> int:
         row = self.connection.execute(
-            "SELECT count(*) FROM decisions WHERE customer_id = ? AND kind = ? AND action = ? "
+            "SELECT count(*) FROM decisions WHERE customer_ref = ? AND kind = ? AND action = ? "
             "AND event_time >= ?",
-            (customer_id, kind, action, since),
+            (self.sealer.customer_ref(customer_id), kind, action, since),
         ).fetchone()
         return int(row[0])
 
@@ -283,27 +376,41 @@ class SqliteLedger:
         return str(row[0]) if row else None
 
     def find(self, kind: str, trigger_event_id: str) -> Decision | None:
-        row = self.connection.execute(
-            "SELECT body FROM decisions WHERE trigger_event_id = ? AND kind = ? "
-            "ORDER BY seq DESC LIMIT 1",
-            (trigger_event_id, kind),
-        ).fetchone()
-        return unpack(bytes(row[0])) if row else None
+        return self._readable(
+            self._row(
+                "trigger_ref = ? AND kind = ? ORDER BY seq DESC",
+                (self.sealer.trigger_ref(trigger_event_id), kind),
+            )
+        )
 
     def latest(self, customer_id: str, kind: str, before: float) -> Decision | None:
-        row = self.connection.execute(
-            "SELECT body FROM decisions WHERE customer_id = ? AND kind = ? AND event_time <= ? "
-            "ORDER BY event_time DESC, seq DESC LIMIT 1",
-            (customer_id, kind, before),
-        ).fetchone()
-        return unpack(bytes(row[0])) if row else None
+        return self._readable(
+            self._row(
+                "customer_ref = ? AND kind = ? AND event_time <= ? "
+                "ORDER BY event_time DESC, seq DESC",
+                (self.sealer.customer_ref(customer_id), kind, before),
+            )
+        )
+
+    def erase(self, customer_id: str) -> int:
+        cursor = self.connection.execute(
+            "UPDATE decisions SET customer_ref = '' WHERE customer_ref = ?",
+            (self.sealer.customer_ref(customer_id),),
+        )
+        return cursor.rowcount
 
     def close(self) -> None:
         self.connection.close()
+        if self._owns_keys:
+            self.sealer.keys.close()
 
 
-def open_ledger(url: str) -> DecisionLedger:
-    """The ledger beside the stores a URL names (``memory://`` or a SQLite file)."""
+def open_ledger(url: str, keys: CustomerKeys | None = None) -> DecisionLedger:
+    """The ledger beside the stores a URL names (``memory://`` or a SQLite file).
+
+    ``keys`` must be the stores' own key table when there is one (``Engine`` passes it), so that
+    a key destroyed through the stores is gone for the ledger at once.
+    """
     if url == "memory://":
-        return MemoryLedger()
-    return SqliteLedger(url.removeprefix("sqlite:///"))
+        return MemoryLedger(keys)
+    return SqliteLedger(url.removeprefix("sqlite:///"), keys)
