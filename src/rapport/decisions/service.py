@@ -32,7 +32,7 @@ KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (Fraud(), CreditLimit(), NextBestAction(), Communication(), Pricing())
 }
-NAMESPACES = ("features", "merchant", "device", "signals", "event", "contacts")
+NAMESPACES = ("features", "merchant", "device", "signals", "event", "contacts", "declared")
 _REFERENCE = re.compile(r"\b(" + "|".join(NAMESPACES) + r")\.([a-z_][a-z0-9_]*)")
 
 Spaces = Mapping[str, Mapping[str, object]]

@@ -6,6 +6,7 @@ from rapport.profiles.families.activity import ActivityRhythm
 from rapport.profiles.families.balance import Balance
 from rapport.profiles.families.categories import CategoryShares
 from rapport.profiles.families.customer_facts import CustomerFacts
+from rapport.profiles.families.declared import DeclaredAttributes
 from rapport.profiles.families.device import DeviceUsage
 from rapport.profiles.families.engagement import Engagement
 from rapport.profiles.families.geo import Geography
@@ -39,6 +40,7 @@ def default_families() -> list[Family]:
         MerchantTraffic(),
         MerchantRisk(),
         DeviceUsage(),
+        DeclaredAttributes(),
     ]
 
 
