@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 import threading
 import time
+from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from rapport.profiles.families.declared import declared_view
 from rapport.profiles.family import EVENT_COUNT
 from rapport.profiles.fold import ProfileFold, event_type
 from rapport.profiles.state import State
-from rapport.signals import SignalValue, compute_signals
+from rapport.signals import SignalValue, compute_signals, signal_scores
 from rapport.store import ConcurrentUpdateError, DeadLetter, Stores, open_stores
 from rapport.store.protocols import ProfileKey
 
@@ -109,13 +110,13 @@ class Preview:
     """An event seen against the profiles, before it is applied."""
 
     event: BaseEvent
-    features: dict[str, float]
+    features: Mapping[str, float]
     """The customer's features as if the event were applied: its own context included."""
-    merchant: dict[str, float]
+    merchant: Mapping[str, float]
     """The merchant's features before the event."""
-    device: dict[str, float]
+    device: Mapping[str, float]
     """The device's features before the event."""
-    signals: dict[str, float]
+    signals: Mapping[str, float]
     """The customer's signal scores before the event."""
     declared: Mapping[str, float] = field(default_factory=dict)
     """The customer's declared attributes by name (``declared.*``), the event's included."""
@@ -350,15 +351,17 @@ class Engine:
         t = event.timestamp.timestamp()
         customer_key = keys[0]
         layout = fold.layout_of(customer_key)
-        before = layout.read(states[customer_key], t)
-        signals = (
-            {name: value.score for name, value in compute_signals(before, t).items()}
-            if states[customer_key][EVENT_COUNT]
-            else {}
+        # Read lazily (a decision reads a few families), from copies of the states as they
+        # were: the fold below changes the states themselves.
+        before = layout.read_lazily(array("d", states[customer_key]), t)
+        signals: Mapping[str, float] = (
+            signal_scores(before, t) if states[customer_key][EVENT_COUNT] else {}
         )
-        others = {key[0]: fold.layout_of(key).read(states[key], t) for key in keys[1:]}
+        others = {
+            key[0]: fold.layout_of(key).read_lazily(array("d", states[key]), t) for key in keys[1:]
+        }
         fold.apply(event, merchant_id, states, keys=keys, t=t)
-        after = layout.read(states[customer_key], t)
+        after = layout.read_lazily(states[customer_key], t)
         return Preview(
             event,
             after,
@@ -419,11 +422,11 @@ class Engine:
         state, at_epoch = self._state_at(Entity.CUSTOMER, customer_id, at)
         layout = self.fold.layouts[Entity.CUSTOMER]
         t = layout.last_event_time(state) if at_epoch is None else at_epoch
-        values = layout.read(state, t)
+        values = layout.read_lazily(state, t)
         when = dt.datetime.fromtimestamp(t, dt.UTC).isoformat()
         spaces: dict[str, Mapping[str, object]] = {
             "features": values,
-            "signals": {name: value.score for name, value in compute_signals(values, t).items()},
+            "signals": signal_scores(values, t),
             "event": {"type": "request", **(context or {})},
             "declared": declared_view(layout, state),
         }

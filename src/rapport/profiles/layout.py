@@ -18,6 +18,7 @@ from rapport.profiles.family import (
     Family,
     FoldContext,
 )
+from rapport.profiles.lazy import LazyFeatures
 from rapport.profiles.state import State
 
 _HEADER = struct.Struct("<4sII")
@@ -47,6 +48,11 @@ class Layout:
         self.offsets = tuple(offsets)
         self.size = cursor
         self.specs: tuple[FeatureSpec, ...] = tuple(s for f in self.families for s in f.specs())
+        self.owners: dict[str, tuple[Family, int]] = {
+            spec.name: (family, offset)
+            for family, offset in zip(self.families, self.offsets, strict=True)
+            for spec in family.specs()
+        }
         names = [s.name for s in self.specs]
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
@@ -97,6 +103,11 @@ class Layout:
         for family, offset in zip(self.families, self.offsets, strict=True):
             family.read(state, offset, when, out)
         return out
+
+    def read_lazily(self, state: State, at: float | None = None) -> LazyFeatures:
+        """The features of ``read``, each family read only when one of its features is."""
+        last = state[LAST_EVENT]
+        return LazyFeatures(self, state, last if at is None or at < last else at)
 
     def dumps(self, state: State) -> bytes:
         return _HEADER.pack(_MAGIC, self.fingerprint, self.size) + state.tobytes()

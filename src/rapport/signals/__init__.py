@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from rapport.profiles.lazy import LazyScores
 from rapport.signals.base import Features, Flag, Reason, Signal, SignalValue
 from rapport.signals.character import Discipline, Impulsivity
 from rapport.signals.engagement import Engagement
@@ -24,4 +27,22 @@ def compute_signals(features: Features, at: float) -> dict[str, SignalValue]:
     return {signal.name: signal.compute(features, at) for signal in SIGNALS}
 
 
-__all__ = ["SIGNALS", "Features", "Flag", "Reason", "Signal", "SignalValue", "compute_signals"]
+def signal_scores(features: Features, at: float) -> LazyScores:
+    """The signals' scores, each computed when first read (what a decision reads)."""
+    return LazyScores({signal.name: partial(_score, signal, features, at) for signal in SIGNALS})
+
+
+def _score(signal: Signal, features: Features, at: float) -> float:
+    return signal.compute(features, at).score
+
+
+__all__ = [
+    "SIGNALS",
+    "Features",
+    "Flag",
+    "Reason",
+    "Signal",
+    "SignalValue",
+    "compute_signals",
+    "signal_scores",
+]
