@@ -30,6 +30,7 @@ from river import stats
 
 from benchmarks.decisions import measure_decisions
 from benchmarks.extras import SIM_CUSTOMERS, measure_extras
+from benchmarks.offpolicy import measure_offpolicy
 from benchmarks.report import Results, Timing
 from benchmarks.workload import Workload, ensure
 from rapport import Engine
@@ -246,6 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     text = results.markdown(command)
     text += results.extras.markdown() if results.extras else ""
     text += results.decisions.markdown() if results.decisions else ""
+    text += measure_offpolicy().markdown()
     args.output.write_text(text)
     print(text)
 

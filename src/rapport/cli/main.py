@@ -9,7 +9,9 @@ from rapport.cli.catalog import catalog
 from rapport.cli.dead_letters import dead_letters
 from rapport.cli.decisions import audit_app, explain, replay
 from rapport.cli.demo import demo
+from rapport.cli.erase import erase
 from rapport.cli.evaluate import app as evaluate_app
+from rapport.cli.evaluate_policy import policy as evaluate_policy
 from rapport.cli.ingest import ingest
 from rapport.cli.profile import profile
 from rapport.cli.serve import keys_app, serve
@@ -29,9 +31,11 @@ app.command()(catalog)
 app.command()(simulate)
 app.command()(replay)
 app.command()(explain)
+app.command()(erase)
 app.add_typer(audit_app, name="audit")
 app.command()(serve)
 app.add_typer(keys_app, name="keys")
+evaluate_app.command("policy")(evaluate_policy)
 app.add_typer(evaluate_app, name="evaluate")
 app.command(name="dead-letters")(dead_letters)
 
