@@ -14,6 +14,7 @@ from rapport.api.schemas import DecisionRequest, FraudRequest
 from rapport.api.service import Service, decision_json, decision_response
 from rapport.engine import UnknownEntityError
 from rapport.events import EventRejectedError, RawEvent
+from rapport.governance.ledger import DecisionErasedError
 
 ON_REQUEST = ("credit_limit", "next_best_action", "communication", "pricing")
 
@@ -115,6 +116,9 @@ def register(app: FastAPI, service: Service) -> None:
     def get_decision(decision_id: str) -> Response:
         with lock:
             decision = engine.decisions.ledger.get(decision_id)
+            erased = decision is None and engine.decisions.ledger.erased(decision_id)
+        if erased:
+            raise HTTPException(410, str(DecisionErasedError(decision_id)))
         if decision is None:
             raise HTTPException(404, f"no decision {decision_id!r}")
         return decision_response(decision)
@@ -124,6 +128,8 @@ def register(app: FastAPI, service: Service) -> None:
         try:
             with lock:
                 original, again = engine.replay(decision_id)
+        except DecisionErasedError as error:
+            raise HTTPException(410, str(error)) from None
         except LookupError as error:
             raise HTTPException(404, str(error)) from None
         return {

@@ -27,11 +27,13 @@ from rapport.decisions.record import Decision
 from rapport.engine import Engine
 from rapport.events import EventRejectedError, parse_event
 from rapport.governance.audit_log import open_audit_log
-from rapport.governance.ledger import open_ledger, verify
+from rapport.governance.ledger import DecisionErasedError, open_ledger, verify
 
 audit_app = typer.Typer(help="Audit the decision ledger.", no_args_is_help=True)
 
 REPLAY_CHUNK = 2_000
+ERASED_EXIT_CODE = 3
+"""``rapport explain`` of an erased customer's decision (1 is "no such decision", or a mismatch)."""
 REPLAY_FIELDS = (
     "decision_id",
     "kind",
@@ -108,6 +110,13 @@ def explain(
     with Engine(db) as engine:
         try:
             original, again = engine.replay(decision_id)
+        except DecisionErasedError as error:
+            # Not a failure to reproduce: the decision's content was destroyed on purpose.
+            if as_json:
+                emit_json({"decision_id": decision_id, "erased": True, "reason": str(error)})
+            else:
+                err_console.print(f"[yellow]{error}[/yellow]")
+            raise typer.Exit(ERASED_EXIT_CODE) from None
         except LookupError as error:
             err_console.print(f"[red]{error}[/red]")
             raise typer.Exit(1) from None

@@ -9,6 +9,7 @@ from rapport.cli.catalog import catalog
 from rapport.cli.dead_letters import dead_letters
 from rapport.cli.decisions import audit_app, explain, replay
 from rapport.cli.demo import demo
+from rapport.cli.erase import erase
 from rapport.cli.evaluate import app as evaluate_app
 from rapport.cli.evaluate_policy import policy as evaluate_policy
 from rapport.cli.ingest import ingest
@@ -30,6 +31,7 @@ app.command()(catalog)
 app.command()(simulate)
 app.command()(replay)
 app.command()(explain)
+app.command()(erase)
 app.add_typer(audit_app, name="audit")
 app.command()(serve)
 app.add_typer(keys_app, name="keys")
