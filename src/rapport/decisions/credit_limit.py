@@ -4,18 +4,24 @@ The score is an estimated yearly probability of default from a transparent model
 behavior, utilisation and the customer's financial stress. An increase needs a low score, a card
 in use, known income to afford it and no guardrail against it (vulnerability, by default);
 a decrease, or a refused increase, carries the four strongest reasons as adverse-action codes.
+
+With a published ``Scorer`` (``rapport train credit_limit``), its calibrated probability of the
+account going bad is the score; the policy's thresholds, bounds and guardrails apply unchanged,
+and the adverse-action codes are the model's own four strongest contributions.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from rapport.decisions.expressions import evaluate
+from rapport.decisions.fraud import as_scorer
 from rapport.decisions.kinds import Outcome, nest, numbers, ramp
 from rapport.decisions.policy import Policy
 from rapport.decisions.record import CandidateVerdict, ReasonCode, Value
 from rapport.learning.model import Model
+from rapport.learning.reason_codes import top_reasons
 
 INPUTS = (
     "features.credit_limit_last",
@@ -86,48 +92,69 @@ class CreditLimit:
     ) -> Outcome:
         rules = policy.credit_limit
         x = numbers(inputs, INPUTS)
-        pd, adverse = default_probability(x, rules.baseline_log_odds)
-        limit = x["features.credit_limit_last"]
-        income = _monthly_income(x)
-        ceiling = rules.affordability_months * income
-        blocked = [
-            ReasonCode(f"GRD_{r.name.upper()}", r.reason, 0.0)
-            for r in rules.no_increase_when
-            if evaluate(r.when, nest(inputs)) is True
-        ]
-        increase_to = round(min(limit * (1 + rules.step_up), ceiling), -1)
-        can_increase = (
-            pd < rules.increase_below
-            and not blocked
-            and income > 0
-            and x["features.utilisation_last"] >= 0.5
-            and increase_to > limit
+        if model is None:
+            pd, adverse = default_probability(x, rules.baseline_log_odds)
+            return _limit(inputs, policy, x, pd, lambda: adverse)
+        prediction = as_scorer(model, self.name).predict_one(inputs)
+        return _limit(
+            inputs,
+            policy,
+            x,
+            prediction.probability,
+            # Computed only for a decrease or a refusal, the decisions that must say why.
+            lambda: top_reasons(prediction.contributions, inputs, "ADV"),
         )
-        decrease_to = round(max(rules.minimum_limit, limit * (1 - rules.step_down)), -1)
-        if pd >= rules.decrease_above and decrease_to < limit:
-            action, new_limit, reasons = "decrease", decrease_to, adverse
-        elif can_increase:
-            action, new_limit, reasons = "increase", increase_to, []
-        else:
-            action, new_limit = "hold", limit
-            # A customer who uses the card heavily was refused an increase: say why.
-            refused = x["features.utilisation_last"] >= 0.5
-            reasons = (blocked + adverse)[:4] if refused else []
-        candidates = [
-            CandidateVerdict(
-                "increase",
-                can_increase,
-                "" if can_increase else _why_not(pd, rules.increase_below, blocked, income),
-            ),
-            CandidateVerdict("hold", True),
-            CandidateVerdict(
-                "decrease",
-                pd >= rules.decrease_above,
-                "" if pd >= rules.decrease_above else "risk too low to reduce",
-            ),
-        ]
-        details: dict[str, Value] = {"new_limit": new_limit, "previous_limit": limit}
-        return Outcome(action, round(pd, 9), reasons, candidates, details)
+
+
+def _limit(
+    inputs: Mapping[str, Value],
+    policy: Policy,
+    x: Mapping[str, float],
+    pd: float,
+    adverse_reasons: Callable[[], list[ReasonCode]],
+) -> Outcome:
+    rules = policy.credit_limit
+    limit = x["features.credit_limit_last"]
+    income = _monthly_income(x)
+    ceiling = rules.affordability_months * income
+    blocked = [
+        ReasonCode(f"GRD_{r.name.upper()}", r.reason, 0.0)
+        for r in rules.no_increase_when
+        if evaluate(r.when, nest(inputs)) is True
+    ]
+    increase_to = round(min(limit * (1 + rules.step_up), ceiling), -1)
+    can_increase = (
+        pd < rules.increase_below
+        and not blocked
+        and income > 0
+        and x["features.utilisation_last"] >= 0.5
+        and increase_to > limit
+    )
+    decrease_to = round(max(rules.minimum_limit, limit * (1 - rules.step_down)), -1)
+    if pd >= rules.decrease_above and decrease_to < limit:
+        action, new_limit, reasons = "decrease", decrease_to, adverse_reasons()[:4]
+    elif can_increase:
+        action, new_limit, reasons = "increase", increase_to, []
+    else:
+        action, new_limit = "hold", limit
+        # A customer who uses the card heavily was refused an increase: say why.
+        refused = x["features.utilisation_last"] >= 0.5
+        reasons = (blocked + adverse_reasons())[:4] if refused else []
+    candidates = [
+        CandidateVerdict(
+            "increase",
+            can_increase,
+            "" if can_increase else _why_not(pd, rules.increase_below, blocked, income),
+        ),
+        CandidateVerdict("hold", True),
+        CandidateVerdict(
+            "decrease",
+            pd >= rules.decrease_above,
+            "" if pd >= rules.decrease_above else "risk too low to reduce",
+        ),
+    ]
+    details: dict[str, Value] = {"new_limit": new_limit, "previous_limit": limit}
+    return Outcome(action, round(pd, 9), reasons, candidates, details)
 
 
 def default_probability(

@@ -1,9 +1,15 @@
 """Fraud screening: approve, step up or decline a transaction before it touches the profile.
 
-The score is a transparent behavioral model: log-odds that start from the policy's baseline and
-rise with how far the transaction sits outside the customer's own habits (amount against their
-baseline, a new merchant, device or country, travel speed, a burst of payments) and with what is
-known about the merchant (confirmed frauds, card-testing traffic). Each contribution is a reason.
+Without a published model the score is a transparent behavioral model: log-odds that start from
+the policy's baseline and rise with how far the transaction sits outside the customer's own
+habits (amount against their baseline, a new merchant, device or country, travel speed, a burst
+of payments) and with what is known about the merchant (confirmed frauds, card-testing traffic).
+Each contribution is a reason.
+
+With a published ``Scorer`` (a model trained by ``rapport train fraud`` or learned online from
+fraud reports), its calibrated probability is the score; the policy's thresholds and guardrails
+apply unchanged, and a step-up or a decline gives the model's own strongest contributions as its
+reasons (an approval needs none, and skips their cost).
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from rapport.decisions.expressions import evaluate
 from rapport.decisions.kinds import Outcome, nest, numbers, ramp
 from rapport.decisions.policy import FraudPolicy, Policy
 from rapport.decisions.record import CandidateVerdict, ReasonCode, Value
-from rapport.learning.model import Model
+from rapport.learning.model import Model, Scorer
+from rapport.learning.reason_codes import PRIORS, top_reasons
 from rapport.profiles.families.merchant import PRIOR_FRAUD_RATE
 
 ACTIONS = ("approve", "step_up", "decline")
@@ -38,6 +45,23 @@ INPUTS = (
     "merchant.merchant_fraud_risk",
     "merchant.merchant_small_share_1h",
     "merchant.merchant_txn_1h",
+)
+
+# Recorded with every screening although the behavioral model does not read them: a model
+# learned from fraud reports can only learn from what the decisions it answers recorded.
+LEARNING_INPUTS = (
+    "event.hour",
+    "event.category",
+    "features.debit_sum_1d",
+    "features.debit_typical_amount_90d",
+    "features.new_merchant_share_7d",
+    "features.new_devices_30d",
+    "features.distance_from_home_km",
+    "features.tenure_days",
+    "merchant.merchant_confirmed_frauds_30d",
+    "merchant.merchant_velocity_ratio",
+    "merchant.merchant_typical_amount_30d",
+    "device.device_customers",
 )
 
 
@@ -110,10 +134,31 @@ TERMS: tuple[Term, ...] = (
 )
 
 
+PRIORS.update({code: text for code, _, text in TERMS})
+# Novelty and amount mean little for a customer with almost no history: no baseline to deviate
+# from.
+_NEEDS_HISTORY = frozenset({"FRD_NEW_MERCHANT", "FRD_NEW_DEVICE", "FRD_NEW_COUNTRY", "FRD_AMOUNT"})
+
+
+def behavioral_terms(inputs: Mapping[str, Value]) -> dict[str, float]:
+    """The behavioral model's positive contributions to the log-odds of fraud, by reason code
+    (the policy's baseline aside)."""
+    values = numbers(inputs, INPUTS)
+    history = ramp(values["features.debit_count_90d"], 0.0, 5.0)
+    terms: dict[str, float] = {}
+    for code, term, _ in TERMS:
+        contribution = term(values)
+        if code in _NEEDS_HISTORY:
+            contribution *= history
+        if contribution > 1e-9:
+            terms[code] = contribution
+    return terms
+
+
 class Fraud:
     name = "fraud"
     model_version = MODEL_VERSION
-    inputs: tuple[str, ...] = INPUTS
+    inputs: tuple[str, ...] = INPUTS + LEARNING_INPUTS
 
     def rules(self, policy: Policy) -> list[str]:
         return [rule.when for rule in policy.fraud.always_step_up]
@@ -126,23 +171,43 @@ class Fraud:
         seed: int = 0,
     ) -> Outcome:
         """Action, estimated fraud probability, reasons and candidate verdicts."""
-        return _decide(inputs, whole.fraud)
+        if model is None:
+            return _decide(inputs, whole.fraud)
+        return _decide_scored(inputs, whole.fraud, as_scorer(model, self.name))
+
+
+def as_scorer(model: Model, kind: str) -> Scorer:
+    """The model as a ``Scorer`` (a bandit's chooser cannot score a probability)."""
+    if not callable(getattr(model, "predict_one", None)):
+        raise TypeError(f"{kind} decisions need a probability model (a Scorer), not {model!r}")
+    return model  # type: ignore[return-value]
 
 
 def _decide(inputs: Mapping[str, Value], policy: FraudPolicy) -> Outcome:
-    values = numbers(inputs, INPUTS)
-    # A customer with almost no history has no baseline to deviate from: novelty says little.
-    history = ramp(values["features.debit_count_90d"], 0.0, 5.0)
+    terms = behavioral_terms(inputs)
+    texts = {code: text for code, _, text in TERMS}
     logit = policy.baseline_log_odds
     reasons: list[ReasonCode] = []
-    for code, term, text in TERMS:
-        contribution = term(values)
-        if code in {"FRD_NEW_MERCHANT", "FRD_NEW_DEVICE", "FRD_NEW_COUNTRY", "FRD_AMOUNT"}:
-            contribution *= history
-        if contribution > 1e-9:
-            logit += contribution
-            reasons.append(ReasonCode(code, text, round(contribution, 6)))
+    for code, contribution in terms.items():
+        logit += contribution
+        reasons.append(ReasonCode(code, texts[code], round(contribution, 6)))
     score = 1.0 / (1.0 + math.exp(-logit))
+    return _act(inputs, policy, score, reasons)
+
+
+def _decide_scored(inputs: Mapping[str, Value], policy: FraudPolicy, model: Scorer) -> Outcome:
+    prediction = model.predict_one(inputs)
+    outcome = _act(inputs, policy, prediction.probability, [])
+    if outcome.action == "approve":
+        return outcome
+    # Only now are the contributions computed (TreeSHAP costs far more than the score).
+    reasons = outcome.reasons + top_reasons(prediction.contributions, inputs, "FRD")
+    return Outcome(outcome.action, outcome.score, reasons[:4], outcome.candidates)
+
+
+def _act(
+    inputs: Mapping[str, Value], policy: FraudPolicy, score: float, reasons: list[ReasonCode]
+) -> Outcome:
     action = (
         "decline"
         if score >= policy.decline_at

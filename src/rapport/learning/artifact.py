@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -48,7 +49,15 @@ class UnknownModelTypeError(LookupError):
     pass
 
 
+BUILTIN_LOADERS: dict[str, str] = {"lightgbm": "rapport.learning.gbm"}
+"""Model type -> the module whose import registers its loader (imported on first use, so a
+model's library is loaded only when a model of its type is)."""
+
+
 def load(artifact: Artifact) -> Model:
+    module = BUILTIN_LOADERS.get(artifact.type)
+    if artifact.type not in LOADERS and module is not None:
+        importlib.import_module(module)
     try:
         make = LOADERS[artifact.type]
     except KeyError:
