@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from rapport.cli.audit_export import audit_export
 from rapport.cli.backfill import backfill
 from rapport.cli.catalog import catalog
 from rapport.cli.dead_letters import dead_letters
@@ -32,6 +33,7 @@ app.command()(simulate)
 app.command()(replay)
 app.command()(explain)
 app.command()(erase)
+audit_app.command("export")(audit_export)
 app.add_typer(audit_app, name="audit")
 app.command()(serve)
 app.add_typer(keys_app, name="keys")
