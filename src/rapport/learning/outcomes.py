@@ -13,7 +13,6 @@ decision is reported (``Unjoined``, kept by ``OutcomeLog``), not dropped.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -28,6 +27,7 @@ from rapport.events.model import (
 )
 from rapport.governance.ledger import DecisionLedger
 from rapport.profiles.fold import event_type
+from rapport.store.connect import connect
 
 OUTCOME_TYPES = frozenset({"offer_response", "message_event", "fraud_report", "credit_outcome"})
 
@@ -93,9 +93,7 @@ class MemoryOutcomeLog:
 
 class SqliteOutcomeLog:
     def __init__(self, path: str | Path) -> None:
-        self.connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA busy_timeout=10000")
+        self.connection = connect(path)
         self.connection.execute(
             "CREATE TABLE IF NOT EXISTS unjoined_outcomes (event_id TEXT PRIMARY KEY, "
             "type TEXT NOT NULL, customer_id TEXT NOT NULL, reason TEXT NOT NULL)"

@@ -7,12 +7,12 @@ replayable while the model version it names can be loaded.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 from typing import Protocol
 
 from rapport.learning.artifact import Artifact
+from rapport.store.connect import connect
 
 
 class ModelRegistry(Protocol):
@@ -49,9 +49,7 @@ class MemoryRegistry:
 
 class SqliteRegistry:
     def __init__(self, path: str | Path) -> None:
-        self.connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA busy_timeout=10000")
+        self.connection = connect(path)
         self.connection.execute(
             """
             CREATE TABLE IF NOT EXISTS models (
