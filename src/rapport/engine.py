@@ -24,10 +24,12 @@ from rapport.events.validation import EventRejectedError, RawEvent, parse_event
 from rapport.governance.audit_log import open_audit_log
 from rapport.governance.ledger import DecisionErasedError, open_ledger
 from rapport.governance.protected import ProtectedStore, open_protected_store, take_protected
+from rapport.learning.challenger import Challenger
 from rapport.learning.loop import AdaptiveLoop
 from rapport.learning.monitors import Monitors
 from rapport.learning.outcomes import OUTCOME_TYPES, open_outcome_log
 from rapport.learning.registry import open_registry
+from rapport.learning.shadow import Shadow, open_shadow_log
 from rapport.profiles.admission import (
     Admission,
     Candidate,
@@ -133,9 +135,15 @@ class Engine:
     """
 
     def __init__(
-        self, store: str | Path | Stores | None = None, config: EngineConfig | None = None
+        self,
+        store: str | Path | Stores | None = None,
+        config: EngineConfig | None = None,
+        challenger: Challenger | None = None,
     ) -> None:
         self.config = config or EngineConfig()
+        self._challenger = challenger
+        self.shadow: Shadow | None = None
+        """The challenger in shadow: it decides beside every decision, and only logs."""
         if isinstance(store, Stores):
             self.stores = store
         else:
@@ -166,6 +174,8 @@ class Engine:
             self._decisions.registry.close()
         if self.monitors is not None:
             self.monitors.audit.close()
+        if self.shadow is not None:
+            self.shadow.log.close()
         if self._protected is not None:
             self._protected.close()
         self.stores.close()
@@ -322,6 +332,9 @@ class Engine:
                 self.monitors = Monitors(self, open_audit_log(url))
                 self._decisions.observers.append(self.monitors.observe_decision)
                 self._loop.observers.append(self.monitors.observe_outcome)
+                if self._challenger is not None:
+                    self.shadow = Shadow(self._challenger, open_shadow_log(url))
+                    self._decisions.observers.append(self.shadow.observe)
             return self._decisions
 
     @property

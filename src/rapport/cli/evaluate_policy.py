@@ -19,15 +19,14 @@ from rapport.decisions.policy import PolicyError, load_policy
 from rapport.decisions.service import KINDS
 from rapport.engine import Engine
 from rapport.events.validation import parse_event
-from rapport.learning.artifact import Artifact
 from rapport.learning.challenger import (
     REWARD_OUTCOME,
     Challenger,
     ChallengerReport,
     judge,
+    named_models,
     rewards,
 )
-from rapport.learning.registry import ModelRegistry
 
 LedgerOption = Annotated[
     str, typer.Option("--ledger", help="Store holding the ledger and its event log (SQLite file)")
@@ -110,7 +109,10 @@ def evaluate_challenger(
         raise typer.BadParameter(str(error), param_hint="--challenger") from None
     with Engine(store) as engine:
         ledger = engine.decisions.ledger
-        artifacts = [_artifact(spec, engine.decisions.registry) for spec in models]
+        try:
+            artifacts = named_models(models, engine.decisions.registry)
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--model") from None
         judged = Challenger(candidate, artifacts)
         answers = (
             parse_event(record.body) for record in engine.stores.events.scan(types=[outcome_type])
@@ -128,18 +130,6 @@ def evaluate_challenger(
             bootstrap=bootstrap,
             seed=seed,
         )
-
-
-def _artifact(spec: str, registry: ModelRegistry) -> Artifact:
-    kind, sep, version = spec.partition("=")
-    if not sep or kind not in KINDS:
-        raise typer.BadParameter(f"{spec!r}: expected KIND=VERSION", param_hint="--model")
-    artifact = registry.get(version)
-    if artifact is None:
-        raise typer.BadParameter(f"model {version!r} is not in the registry", param_hint="--model")
-    if artifact.kind != kind:
-        raise typer.BadParameter(f"model {version!r} serves {artifact.kind}, not {kind}")
-    return artifact
 
 
 def show(report: ChallengerReport) -> None:

@@ -19,14 +19,26 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     policy: Annotated[str | None, typer.Option(help="Policy YAML (default: shipped)")] = None,
+    challenger: Annotated[
+        str | None,
+        typer.Option(
+            help="Challenger policy YAML run in shadow beside every decision (logged only)"
+        ),
+    ] = None,
+    challenger_model: Annotated[
+        list[str] | None,
+        typer.Option(help="KIND=VERSION from the store's model registry, for the challenger"),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs)."""
     # Imported here so that every other command starts without loading the web stack.
     from rapport.api.server import run  # noqa: PLC0415
     from rapport.config import EngineConfig  # noqa: PLC0415
     from rapport.engine import Engine  # noqa: PLC0415
+    from rapport.learning.shadow import challenger_from  # noqa: PLC0415
 
-    engine = Engine(db, EngineConfig(store_url=db, policy_path=policy))
+    shadow = challenger_from(challenger, challenger_model or [], db) if challenger else None
+    engine = Engine(db, EngineConfig(store_url=db, policy_path=policy), challenger=shadow)
     console.print(f"Rapport on http://{host}:{port} (OpenAPI at /docs), store {db}")
     run(engine, KeyStore(db), host, port)
 

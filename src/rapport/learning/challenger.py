@@ -25,7 +25,7 @@ from rapport.learning.artifact import Artifact
 from rapport.learning.model import Model
 from rapport.learning.offpolicy import Estimate, LoggedBandit, Round, evaluate, on_policy
 from rapport.learning.outcomes import JoinedOutcome, join
-from rapport.learning.registry import MemoryRegistry
+from rapport.learning.registry import MemoryRegistry, ModelRegistry
 from rapport.profiles.fold import event_type
 
 # Which detail names the arm a decision chose, where the action alone does not ("offer" ->
@@ -82,6 +82,22 @@ class Challenger:
     def missing(self, decision: Decision) -> list[str]:
         """What the challenger reads that the record does not hold."""
         return sorted(self.reads(decision.kind) - decision.inputs.keys())
+
+
+def named_models(specs: Iterable[str], registry: ModelRegistry) -> list[Artifact]:
+    """``KIND=VERSION`` specs -> the artifacts, from the registry beside the ledger."""
+    found = []
+    for spec in specs:
+        kind, sep, version = spec.partition("=")
+        if not sep or kind not in KINDS:
+            raise ValueError(f"{spec!r}: expected KIND=VERSION with KIND one of {sorted(KINDS)}")
+        artifact = registry.get(version)
+        if artifact is None:
+            raise ValueError(f"model {version!r} is not in the registry")
+        if artifact.kind != kind:
+            raise ValueError(f"model {version!r} serves {artifact.kind}, not {kind}")
+        found.append(artifact)
+    return found
 
 
 @dataclass
