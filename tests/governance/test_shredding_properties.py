@@ -1,0 +1,111 @@
+"""Properties of crypto-shredding: sealing round-trips and detects any alteration; whichever
+customers are erased, the ledger's chain verifies and everyone else's decisions read the same."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rapport.decisions.record import Decision, ReasonCode
+from rapport.governance.ledger import DecisionLedger, MemoryLedger, SqliteLedger, verify
+from rapport.store.crypto import DataKey, EnvelopeError, new_key, seal, unseal
+from rapport.store.keys import CustomerKeys, MemoryKeys, SqliteKeys
+
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(st.binary(max_size=4096), st.binary(max_size=64), st.data())
+def test_seal_round_trips_and_any_altered_byte_fails(
+    plaintext: bytes, context: bytes, data: st.DataObject
+) -> None:
+    key = DataKey.from_bytes(*new_key())
+    envelope = seal(key, plaintext, context)
+    assert unseal(key, envelope, context) == plaintext
+    assert plaintext not in envelope[21:] or len(plaintext) < 8
+    position = data.draw(st.integers(0, len(envelope) - 1))
+    flipped = bytearray(envelope)
+    flipped[position] ^= data.draw(st.integers(1, 255))
+    with pytest.raises(EnvelopeError):
+        unseal(key, bytes(flipped), context)
+    with pytest.raises(EnvelopeError):
+        unseal(key, envelope, context + b"elsewhere")
+    other = DataKey.from_bytes(*new_key())
+    with pytest.raises(EnvelopeError):
+        unseal(other, envelope, context)
+
+
+def _decision(n: int, customer: str, kind: str, action: str) -> Decision:
+    return Decision(
+        decision_id=f"dec-{n}",
+        kind=kind,
+        customer_id=customer,
+        trigger_event_id=f"{customer}-event-{n}",
+        event_time=f"2026-02-{1 + n % 27:02d}T10:00:00+00:00",
+        inputs={"features.amount_z": n / 7.0, "event.channel": "web"},
+        candidates=[],
+        action=action,
+        score=n / 100.0,
+        propensity=1.0,
+        reasons=[ReasonCode("R1", f"reason for {customer}", 0.5)],
+        policy_version="p1",
+        model_versions={kind: "m1"},
+        seed=n,
+    )
+
+
+DECISIONS = st.lists(
+    st.tuples(
+        st.integers(0, 5),
+        st.sampled_from(["fraud", "communication", "credit_limit"]),
+        st.sampled_from(["approve", "send", "hold"]),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+def _ledger(backend: str, folder: Path) -> tuple[DecisionLedger, CustomerKeys]:
+    if backend == "memory":
+        keys: CustomerKeys = MemoryKeys()
+        return MemoryLedger(keys), keys
+    folder.mkdir(parents=True)
+    keys = SqliteKeys(folder / "l.keys.db")
+    return SqliteLedger(folder / "l.db", keys), keys
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+@PROPERTY
+@given(decisions=DECISIONS, erased=st.sets(st.integers(0, 5)))
+def test_any_erasure_leaves_the_chain_whole(
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    decisions: list[tuple[int, str, str]],
+    erased: set[int],
+) -> None:
+    ledger, keys = _ledger(backend, tmp_path_factory.mktemp("shred") / "ledger")
+    appended = [
+        ledger.append(_decision(n, f"cust-{c}", kind, action))
+        for n, (c, kind, action) in enumerate(decisions)
+    ]
+    for customer in sorted(erased):
+        ledger.erase(f"cust-{customer}")
+        keys.destroy(keys.pseudonym(f"cust-{customer}"))
+    result = verify(ledger)
+    assert result.ok, result
+    assert result.records == len(decisions)
+    for decision, (c, kind, action) in zip(appended, decisions, strict=True):
+        if c in erased:
+            assert ledger.get(decision.decision_id) is None
+            assert ledger.erased(decision.decision_id)
+            assert ledger.count(decision.customer_id, kind, action, 0.0) == 0
+        else:
+            assert ledger.get(decision.decision_id) == decision
+            assert not ledger.erased(decision.decision_id)
+    kept = [d for d, (c, _, _) in zip(appended, decisions, strict=True) if c not in erased]
+    assert list(ledger.records()) == kept
+    ledger.close()
+    keys.close()
