@@ -9,6 +9,7 @@ import uvicorn
 from rapport.api.app import create_app
 from rapport.api.keys import KeyStore
 from rapport.engine import Engine
+from rapport.store.checkpoint import Checkpointer, sqlite_path
 
 
 def run(engine: Engine, keys: KeyStore, host: str, port: int) -> None:
@@ -17,4 +18,10 @@ def run(engine: Engine, keys: KeyStore, host: str, port: int) -> None:
     # generations so that its passes stop rescanning it under load (fewer latency spikes).
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    path = sqlite_path(engine.stores.url)
+    checkpointer = Checkpointer(path) if path is not None else None
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        if checkpointer is not None:
+            checkpointer.close()
