@@ -3,6 +3,10 @@
 The contact policy binds: a weekly cap across channels, quiet hours in the customer's own day, a
 supportive tone (and no promotion) for a customer showing vulnerability or stress, and a hold-off
 for one who has stopped listening (unsubscribes, messages left unopened).
+
+These stay rules, applied first. Only when a message may go does a published contextual bandit
+(a ``Chooser``), if there is one, choose the channel among the three by a seeded draw from its
+distribution; the send hour and the tone remain the policy's.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from collections.abc import Mapping
 from rapport.decisions.kinds import Outcome, numbers
 from rapport.decisions.policy import Policy
 from rapport.decisions.record import CandidateVerdict, ReasonCode, Value
+from rapport.learning.bandit_choice import as_chooser, choose, learned_reasons
+from rapport.learning.bandit_features import channel_arm
 from rapport.learning.model import Model
 
 CHANNELS = ("email", "sms", "push")
@@ -95,6 +101,17 @@ class Communication:
                 round(rates[channel], 6),
             )
         ]
+        propensity = 1.0
+        distribution: dict[str, float] = {}
+        chooser = as_chooser(model)
+        if chooser is not None:
+            choice = choose(chooser, inputs, [channel_arm(c) for c in CHANNELS], seed)
+            channel, propensity, distribution = (
+                choice.arm.id,
+                choice.probability,
+                choice.distribution,
+            )
+            reasons = learned_reasons(choice, "channel", len(CHANNELS), chooser.version)
         if care:
             reasons.append(
                 ReasonCode(
@@ -102,7 +119,15 @@ class Communication:
                 )
             )
         details: dict[str, Value] = {"channel": channel, "send_hour": hour, "tone": tone}
-        return Outcome("send", round(rates[channel], 6), reasons, candidates, details)
+        return Outcome(
+            "send",
+            round(rates[channel], 6),
+            reasons,
+            candidates,
+            details,
+            propensity=propensity,
+            distribution=distribution,
+        )
 
 
 def _outside_quiet(hour: int, start: int, end: int) -> int:

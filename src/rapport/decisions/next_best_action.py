@@ -1,8 +1,11 @@
-"""Next-best-action: one offer from the eligible catalog, or none, by expected value.
+"""Next-best-action: one offer from the eligible catalog, or none.
 
 Eligibility and affinity are expressions in the policy; a vulnerable customer sees no
-promotional offer (the help offers stay eligible). The score is the chosen offer's expected
-value: its affinity times what an acceptance is worth.
+promotional offer (the help offers stay eligible). Without a learned model the offer with the
+best expected value wins (its affinity times what an acceptance is worth). With a published
+contextual bandit (a ``Chooser``), the bandit's distribution over the *eligible* offers decides
+and a seeded draw picks: guardrails and eligibility are settled before the bandit sees anything,
+so it can never explore its way past them. The score stays the policy's expected value.
 """
 
 from __future__ import annotations
@@ -11,11 +14,14 @@ from collections.abc import Mapping
 
 from rapport.decisions.expressions import evaluate
 from rapport.decisions.kinds import Outcome, nest
-from rapport.decisions.policy import Policy
+from rapport.decisions.policy import Offer, Policy
 from rapport.decisions.record import CandidateVerdict, ReasonCode, Value
+from rapport.learning.bandit_choice import as_chooser, choose, learned_reasons
+from rapport.learning.bandit_features import offer_arm
 from rapport.learning.model import Model
 
 INPUTS = ("signals.vulnerability",)
+_WITHHELD = "promotional offers withheld from a vulnerable customer"
 
 
 class NextBestAction:
@@ -40,6 +46,7 @@ class NextBestAction:
             isinstance(vulnerability, int | float) and vulnerability >= offers.vulnerable_at
         )
         candidates: list[CandidateVerdict] = []
+        eligible: list[tuple[Offer, float, float]] = []  # offer, affinity, expected value
         best: tuple[float, str, float] | None = None
         for offer in offers.catalog:
             if vulnerable and offer.promotional:
@@ -52,20 +59,28 @@ class NextBestAction:
             p = min(1.0, max(0.0, float(affinity))) if isinstance(affinity, int | float) else 0.0
             expected = round(p * offer.value, 6)
             candidates.append(CandidateVerdict(offer.id, True, f"expected value {expected:g}"))
+            eligible.append((offer, p, expected))
             if best is None or expected > best[0]:
                 best = (expected, offer.id, p)
+        guard = [ReasonCode("GRD_VULNERABLE", _WITHHELD, 0.0)] if vulnerable else []
+        chooser = as_chooser(model)
+        if chooser is not None and eligible:
+            arms = [offer_arm(offer) for offer, _, _ in eligible]
+            choice = choose(chooser, inputs, arms, seed)
+            expected = next(e for offer, _, e in eligible if offer.id == choice.arm.id)
+            reasons = learned_reasons(choice, "offer", len(eligible), chooser.version)
+            return Outcome(
+                "offer",
+                expected,
+                reasons + guard,
+                candidates,
+                {"offer_id": choice.arm.id},
+                propensity=choice.probability,
+                distribution=choice.distribution,
+            )
         if best is None or best[0] < offers.minimum_expected_value:
             reasons = [ReasonCode("NBA_NONE", "no offer is worth making now", 0.0)]
-            if vulnerable:
-                reasons.insert(
-                    0,
-                    ReasonCode(
-                        "GRD_VULNERABLE",
-                        "promotional offers withheld from a vulnerable customer",
-                        0.0,
-                    ),
-                )
-            return Outcome("none", 0.0, reasons, candidates)
+            return Outcome("none", 0.0, guard + reasons, candidates)
         expected, offer_id, p = best
         reasons = [
             ReasonCode(
@@ -74,10 +89,4 @@ class NextBestAction:
                 round(p, 6),
             )
         ]
-        if vulnerable:
-            reasons.append(
-                ReasonCode(
-                    "GRD_VULNERABLE", "promotional offers withheld from a vulnerable customer", 0.0
-                )
-            )
-        return Outcome("offer", expected, reasons, candidates, {"offer_id": offer_id})
+        return Outcome("offer", expected, reasons + guard, candidates, {"offer_id": offer_id})

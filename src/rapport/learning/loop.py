@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from rapport.decisions.learning_policy import KindLearning
+from rapport.decisions.policy import Policy, parse_policy
 from rapport.decisions.service import DecisionService
 from rapport.events.model import BaseEvent
 from rapport.learning.artifact import Artifact
@@ -89,6 +90,12 @@ class AdaptiveLoop:
         self.learners: dict[str, OnlineLearner] = (
             dict(learners) if learners is not None else build_learners(self.settings)
         )
+        # A bandit rebuilds the arms a recorded decision had from the policy it was taken under.
+        self._policies: dict[str, Policy | None] = {}
+        for bound in self.learners.values():
+            use_policies = getattr(bound, "use_policies", None)
+            if callable(use_policies):
+                use_policies(self.policy_of)
         self.observers: list[OutcomeObserver] = []
         self.paused: set[str] = set()
         """Kinds whose new versions are not published (a drift monitor's fallback holds)."""
@@ -109,6 +116,15 @@ class AdaptiveLoop:
         loop.paused = self.paused
         loop.counts = self.counts
         return loop
+
+    def policy_of(self, version: str) -> Policy | None:
+        """The policy a recorded decision was taken under (None if the ledger lacks it)."""
+        if version == self.service.policy.version:
+            return self.service.policy.policy
+        if version not in self._policies:
+            text = self.service.ledger.policy_text(version)
+            self._policies[version] = None if text is None else parse_policy(text, version).policy
+        return self._policies[version]
 
     def observe(self, events: Iterable[BaseEvent]) -> list[JoinedOutcome | Unjoined]:
         """Join each outcome event, learn from it, publish when due."""

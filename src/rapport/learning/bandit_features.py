@@ -1,0 +1,246 @@
+"""What a contextual bandit sees: the customer's context and each eligible arm, as VW text.
+
+A bandit decision is one multi-line Vowpal Wabbit example: a ``shared`` line with the context
+(the decision's recorded inputs the bandit reads) and one line per eligible arm with the arm's
+own features (offer id, the words of its product, promotional or not, its value; or a message's
+channel). Interactions between the two namespaces (``-q ca``) let the preference for an arm
+depend on the customer.
+
+Everything here is a pure function of recorded inputs and the policy, so the learner (from a
+ledger record) and the published snapshot (at decision time) build exactly the same example.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from rapport.decisions.policy import Offer, Policy
+from rapport.decisions.record import Value
+from rapport.learning.model import Arm
+
+CONTEXT_NAMESPACE = "c"
+ARM_NAMESPACE = "a"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.=-]")
+# Words of a product's description that say nothing about what it is.
+_STOP_WORDS = frozenset({"a", "an", "the", "of", "with", "for", "about", "to", "and", "or", "free"})
+
+# A broad description of a customer, meant for any bank: money in and out, where it goes,
+# credit behaviour, digital engagement and past responses, plus every behavioral signal. Nothing
+# here is specific to one product; the bandit learns which of it matters for which arm.
+DEFAULT_CONTEXT: tuple[str, ...] = (
+    "signals.financial_stress",
+    "signals.vulnerability",
+    "signals.impulsivity",
+    "signals.discipline",
+    "signals.rhythm_change",
+    "signals.engagement",
+    "features.declared_income",
+    "features.salary_30d",
+    "features.income_regularity",
+    "features.balance_mean_30d",
+    "features.balance_trend",
+    "features.overdrawn_share_30d",
+    "features.debit_sum_30d",
+    "features.debit_count_30d",
+    "features.debit_typical_amount_90d",
+    "features.share_groceries_30d",
+    "features.share_dining_30d",
+    "features.share_transport_30d",
+    "features.share_fuel_30d",
+    "features.share_travel_30d",
+    "features.share_retail_30d",
+    "features.share_entertainment_30d",
+    "features.share_gambling_30d",
+    "features.share_cash_30d",
+    "features.share_utilities_30d",
+    "features.share_health_30d",
+    "features.share_transfers_30d",
+    "features.utilisation_mean_90d",
+    "features.late_share_90d",
+    "features.min_payment_only_share_90d",
+    "features.products_held",
+    "features.logins_30d",
+    "features.page_views_30d",
+    "features.hardship_page_views_30d",
+    "features.loan_page_views_30d",
+    "features.night_share_30d",
+    "features.habit_hour",
+    "features.tenure_days",
+    "features.offers_answered_90d",
+    "features.offer_acceptance_rate_90d",
+)
+COMMUNICATION_CONTEXT: tuple[str, ...] = (
+    *DEFAULT_CONTEXT,
+    "features.message_open_rate_90d",
+    "features.messages_delivered_90d",
+    "features.response_rate_email",
+    "features.response_rate_sms",
+    "features.response_rate_push",
+    "contacts.sent_7d",
+    "event.purpose",
+)
+
+
+class BanditOptions(BaseModel):
+    """A contextual bandit's settings (the ``options`` of a ``vw-cb-adf`` learner in the
+    policy's ``learning:`` section). Exploration is bounded here, by the policy."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    exploration: Literal["epsilon", "squarecb"] = "epsilon"
+    """``epsilon``: the best arm, except that a share ``epsilon`` of the probability is spread
+    evenly over every eligible arm (each has at least ``epsilon / arms``). ``squarecb``:
+    probabilities fall with an arm's estimated gap to the best, less steeply while little is
+    known (``gamma_scale``); no arm is ever at zero, but there is no fixed floor."""
+    epsilon: float = Field(default=0.05, ge=0.0, le=0.3)
+    """Share of decisions that explore (epsilon-greedy); the policy may not go above 0.3."""
+    gamma_scale: float = Field(default=100.0, ge=1.0, le=100_000.0)
+    """SquareCB's greediness: larger exploits sooner (VW's ``--gamma_scale``)."""
+    context: tuple[str, ...] | None = None
+    """Recorded inputs the bandit reads as the customer's context (``features.x``,
+    ``signals.y``, ``event.z``); None takes the kind's broad default."""
+    interactions: tuple[str, ...] = ("ca",)
+    """Namespace pairs crossed (VW ``-q``): ``c`` context, ``a`` arm. ``ca`` lets every context
+    feature move every arm feature's weight."""
+    cb_type: Literal["dm", "mtr", "dr", "ips"] = "dm"
+    """How VW turns a logged reward into a training signal (VW's ``--cb_type``). ``dm``
+    regresses each arm's reward on the context, unweighted: steady from few outcomes. ``mtr``
+    weighs each outcome by 1/propensity (unbiased, but one outcome of a rarely explored arm
+    then weighs up to arms/epsilon and can swing the whole model); ``squarecb`` requires it."""
+    clip_p: float = Field(default=0.0, ge=0.0, le=0.5)
+    """Propensities below this count as this when weighting an outcome (VW's ``--clip_p``): a
+    rare explored arm's one outcome weighs at most ``1 / clip_p``. 0 does not clip."""
+    learning_rate: float = Field(default=0.5, gt=0.0, le=10.0)
+    """VW's ``--learning_rate``."""
+    bits: int = Field(default=18, ge=12, le=24)
+    """Hash space of the weights (VW's ``-b``): 2**bits weights per model."""
+
+    @model_validator(mode="after")
+    def _squarecb_needs_mtr(self) -> BanditOptions:
+        if self.exploration == "squarecb" and self.cb_type != "mtr":
+            raise ValueError("exploration squarecb works with cb_type mtr only")
+        return self
+
+
+def context_names(kind: str, options: BanditOptions) -> tuple[str, ...]:
+    if options.context is not None:
+        return options.context
+    return COMMUNICATION_CONTEXT if kind == "communication" else DEFAULT_CONTEXT
+
+
+def vw_arguments(options: BanditOptions) -> list[str]:
+    """The VW command line of a learner (and of the snapshots it publishes)."""
+    args = [
+        "--cb_explore_adf",
+        "--quiet",
+        "--cb_type",
+        options.cb_type,
+        "--learning_rate",
+        repr(options.learning_rate),
+        "-b",
+        str(options.bits),
+        "--random_seed",
+        "0",
+    ]
+    if options.clip_p > 0.0:
+        args += ["--clip_p", repr(options.clip_p)]
+    if options.exploration == "epsilon":
+        args += ["--epsilon", repr(options.epsilon)]
+    else:
+        args += ["--squarecb", "--gamma_scale", repr(options.gamma_scale)]
+    for pair in options.interactions:
+        args += ["-q", pair]
+    return args
+
+
+def squash(value: float) -> float:
+    """Fractions and scores as they are; larger magnitudes (amounts, counts, days) on a log
+    scale, continuously, so that one customer's large balance cannot swamp the rest."""
+    if abs(value) <= 1.0:
+        return value
+    return math.copysign(1.0 + math.log(abs(value)), value)
+
+
+def _token(text: str) -> str:
+    return _UNSAFE.sub("_", text)
+
+
+def context_line(inputs: Mapping[str, Value], names: Sequence[str]) -> str:
+    parts: list[str] = []
+    for name in names:
+        value = inputs.get(name)
+        if value is None:
+            continue
+        key = _token(name)
+        if isinstance(value, bool):
+            parts.append(f"{key}:{int(value)}")
+        elif isinstance(value, int | float):
+            if math.isfinite(value) and value != 0.0:
+                parts.append(f"{key}:{squash(float(value)):.6g}")
+        else:
+            parts.append(f"{key}={_token(value)}")
+    return f"shared |{CONTEXT_NAMESPACE} " + " ".join(parts)
+
+
+def arm_line(arm: Arm, label: str = "") -> str:
+    parts: list[str] = []
+    for name, value in sorted(arm.features.items()):
+        key = _token(name)
+        if isinstance(value, str):
+            parts.append(f"{key}={_token(value)}")
+        elif value != 0.0:
+            parts.append(f"{key}:{value:.6g}")
+    prefix = f"{label} " if label else ""
+    return f"{prefix}|{ARM_NAMESPACE} " + " ".join(parts)
+
+
+def example(
+    inputs: Mapping[str, Value],
+    names: Sequence[str],
+    arms: Sequence[Arm],
+    chosen: tuple[int, float, float] | None = None,
+) -> list[str]:
+    """The multi-line example; ``chosen`` = (arm index, cost, logged probability) to learn."""
+    lines = [context_line(inputs, names)]
+    for index, arm in enumerate(arms):
+        label = ""
+        if chosen is not None and chosen[0] == index:
+            label = f"0:{chosen[1]:.6g}:{chosen[2]:.6g}"
+        lines.append(arm_line(arm, label))
+    return lines
+
+
+def offer_arm(offer: Offer) -> Arm:
+    """An offer as an arm: its id, the words of its product, promotional or not, its value."""
+    features: dict[str, float | str] = {
+        "offer": offer.id,
+        "promotional": 1.0 if offer.promotional else 0.0,
+        "value": squash(offer.value),
+    }
+    for word in re.findall(r"[a-z]+", offer.product.lower()):
+        if word not in _STOP_WORDS:
+            features[f"word_{word}"] = 1.0
+    return Arm(offer.id, features)
+
+
+def channel_arm(channel: str) -> Arm:
+    return Arm(channel, {"channel": channel})
+
+
+def arms_for(kind: str, ids: Sequence[str], policy: Policy | None) -> list[Arm]:
+    """The arms of a decision of ``kind`` whose eligible candidates are ``ids`` (in order).
+
+    An offer the policy no longer describes still gets an arm from its id alone.
+    """
+    if kind == "communication":
+        return [channel_arm(i) for i in ids]
+    catalog = {o.id: o for o in policy.offers.catalog} if policy is not None else {}
+    return [
+        offer_arm(catalog[i]) if i in catalog else Arm(i, {"offer": i, "promotional": 1.0})
+        for i in ids
+    ]
