@@ -191,3 +191,17 @@ def test_inconsistent_logs_are_refused() -> None:
         LoggedBandit.from_rounds([])
     with pytest.raises(ValueError, match="unknown estimators"):
         evaluate(LoggedBandit.from_rounds([good]), estimators=("magic",))
+
+
+def test_an_action_never_logged_is_measured_and_takes_its_known_reward() -> None:
+    rounds = [
+        Round("a" if i % 2 else "b", 0.5, float(i % 3 == 0), {"a": 0.5, "none": 0.5})
+        for i in range(60)
+    ]
+    data = LoggedBandit.from_rounds(rounds)
+    assert data.unsupported_mass() == pytest.approx(0.5)
+    guessed = doubly_robust(data).value
+    known = evaluate(data, estimators=("dr",), known_rewards={"none": 0.0})["dr"].value
+    # Known to earn nothing, "none" adds nothing; guessed, it borrows the overall mean.
+    assert known == pytest.approx(ips(data).value, abs=0.05)
+    assert guessed > known + 0.1

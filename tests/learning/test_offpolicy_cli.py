@@ -13,6 +13,7 @@ from rapport import Engine
 from rapport.cli.main import app
 from rapport.decisions.policy import load_policy
 from rapport.decisions.record import Value
+from rapport.governance.audit_log import open_audit_log
 from rapport.learning.artifact import Artifact, loader
 from rapport.learning.model import Arm, Chooser, Model
 from tests.profiles.samples import at, debit, event, salary
@@ -153,3 +154,48 @@ def test_unknown_models_and_kinds_are_refused(
         result = CliRunner().invoke(app, [*base, *extra])
         assert result.exit_code != 0
         assert message in result.output
+
+
+def test_promotion_is_judged_on_the_evidence_and_audited(
+    ledger: tuple[Path, str, list[tuple[str, float, float]]], tmp_path: Path
+) -> None:
+    db, _, _ = ledger
+    better = tmp_path / "savings.yaml"
+    better.write_text(load_policy(None).text)
+    worse = tmp_path / "coach-only.yaml"
+    worse.write_text(
+        load_policy(None).text.replace(
+            'eligible_when: "features.balance_mean_30d > 500"', 'eligible_when: "false"'
+        )
+    )
+    base = ["challenger", "promote", "--ledger", str(db), "--actor", "head-of-decisioning"]
+    runner = CliRunner()
+    promoted = runner.invoke(app, [*base, "--challenger", str(better), "--json"])
+    assert promoted.exit_code == 0, promoted.output
+    assert json.loads(promoted.output.strip().splitlines()[-1])["verdict"] == "better"
+    refused = runner.invoke(app, [*base, "--challenger", str(worse), "--estimator", "ips"])
+    assert refused.exit_code == 1
+    assert "refused" in refused.output
+    overridden = runner.invoke(
+        app,
+        [*base, "--challenger", str(worse), "--override-reason", "regulator asked for it"],
+    )
+    assert overridden.exit_code == 0, overridden.output
+    audit = open_audit_log(str(db))
+    try:
+        records = [r for r in audit.scan() if r.act.startswith("challenger.")]
+        assert audit.verify().ok
+    finally:
+        audit.close()
+    assert [r.act for r in records] == [
+        "challenger.promoted",
+        "challenger.refused",
+        "challenger.overridden",
+    ]
+    first, second, third = (r.details for r in records)
+    assert first["evidence"]["challenger"]["dr"]["low"] > first["evidence"]["champion"]["value"]
+    assert first["text"] == better.read_text()
+    assert "text" not in second
+    assert second["evidence"]["challenger"]["ips"]["value"] == 0.0
+    assert third["override_reason"] == "regulator asked for it"
+    assert all(r.actor == "head-of-decisioning" for r in records)

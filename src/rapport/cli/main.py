@@ -7,6 +7,7 @@ import typer
 from rapport.cli.audit_export import audit_export
 from rapport.cli.backfill import backfill
 from rapport.cli.catalog import catalog
+from rapport.cli.challenger import app as challenger_app
 from rapport.cli.dead_letters import dead_letters
 from rapport.cli.decisions import audit_app, explain, replay
 from rapport.cli.demo import demo
@@ -39,6 +40,7 @@ app.command()(serve)
 app.add_typer(keys_app, name="keys")
 evaluate_app.command("policy")(evaluate_policy)
 app.add_typer(evaluate_app, name="evaluate")
+app.add_typer(challenger_app, name="challenger")
 app.command(name="dead-letters")(dead_letters)
 
 if __name__ == "__main__":

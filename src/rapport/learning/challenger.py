@@ -31,6 +31,12 @@ from rapport.profiles.fold import event_type
 # Which detail names the arm a decision chose, where the action alone does not ("offer" ->
 # which offer). Bandit distributions are keyed the same way.
 ARM_DETAIL = {"next_best_action": "offer_id", "communication": "channel"}
+# Arms whose reward is known by construction: no offer made is never accepted, a message held
+# off is never opened.
+KNOWN_REWARDS: dict[str, dict[str, float]] = {
+    "next_best_action": {"none": 0.0},
+    "communication": {"hold_off": 0.0},
+}
 # The outcome whose label is a kind's reward.
 REWARD_OUTCOME = {
     "next_best_action": "offer_response",
@@ -120,6 +126,9 @@ class ChallengerReport:
     deterministic_share: float = 0.0
     """Share of evaluated decisions the champion took with certainty (propensity 1): where
     the challenger disagrees with those, only the reward model (DR) can say anything."""
+    unsupported_mass: float = 0.0
+    """The challenger's mean probability on arms the champion never took here: no weight can
+    vouch for it (IPS counts it as reward 0; DR as its model's guess, or a known reward)."""
     logged: Estimate | None = None
     """The champion's own value: the mean logged reward."""
     estimates: dict[str, Estimate] = field(default_factory=dict)
@@ -137,6 +146,7 @@ class ChallengerReport:
             "missing_reward": self.missing_reward,
             "agreement": self.agreement,
             "deterministic_share": self.deterministic_share,
+            "unsupported_mass": self.unsupported_mass,
             "champion": self.logged.to_dict() if self.logged else None,
             "challenger": {name: e.to_dict() for name, e in self.estimates.items()},
         }
@@ -218,8 +228,14 @@ def judge(
     report.agreement = agree / len(rounds)
     report.deterministic_share = certain / len(rounds)
     data = LoggedBandit.from_rounds(rounds)
+    report.unsupported_mass = data.unsupported_mass()
     report.logged = on_policy(data.rewards, confidence)
     report.estimates = evaluate(
-        data, clip=clip, confidence=confidence, bootstrap=bootstrap, seed=seed
+        data,
+        clip=clip,
+        confidence=confidence,
+        bootstrap=bootstrap,
+        seed=seed,
+        known_rewards=KNOWN_REWARDS.get(kind),
     )
     return report

@@ -112,6 +112,13 @@ class LoggedBandit:
             contexts,
         )
 
+    def unsupported_mass(self) -> float:
+        """The target's mean probability on actions the logs never show: what no importance
+        weight can vouch for (IPS counts it as reward 0, DR as its reward model's guess)."""
+        logged = np.zeros(len(self.actions), dtype=bool)
+        logged[np.unique(self.chosen)] = True
+        return float(self.target[:, ~logged].sum(axis=1).mean())
+
     def weights(self, clip: float | None = None) -> tuple[Floats, int]:
         """Importance weights target / logging on the logged actions; how many were clipped."""
         rows = np.arange(len(self.chosen))
@@ -175,12 +182,14 @@ def evaluate(
     bootstrap: int = 0,
     seed: int = 0,
     folds: int = 2,
+    known_rewards: Mapping[str, float] | None = None,
 ) -> dict[str, Estimate]:
     """The target policy's value by each estimator.
 
     ``clip`` caps importance weights (less variance, some bias); ``bootstrap`` > 0 gives
     percentile intervals from that many seeded resamples instead of the normal approximation;
-    ``folds`` is DR's cross-fitting.
+    ``folds`` is DR's cross-fitting; ``known_rewards`` are actions whose reward is known by
+    construction (no offer made is never accepted), which DR's reward model takes as given.
     """
     if not 0 < confidence < 1:
         raise ValueError("confidence must lie in (0, 1)")
@@ -197,7 +206,7 @@ def evaluate(
         elif name == "snips":
             a, b = w * data.rewards, w
         else:
-            q = cross_fitted_rewards(data, folds, seed)
+            q = cross_fitted_rewards(data, folds, seed, known_rewards)
             rows = np.arange(len(w))
             direct = (data.target * q).sum(axis=1)
             a, b = direct + w * (data.rewards - q[rows, data.chosen]), ones
@@ -252,11 +261,17 @@ def _bootstrap(
     return float(low), float(high)
 
 
-def cross_fitted_rewards(data: LoggedBandit, folds: int = 2, seed: int = 0) -> Floats:
+def cross_fitted_rewards(
+    data: LoggedBandit,
+    folds: int = 2,
+    seed: int = 0,
+    known_rewards: Mapping[str, float] | None = None,
+) -> Floats:
     """Predicted reward of every action in every round, shape (n, K), each round predicted by
     models that never saw it: per action, a logistic regression (binary rewards) or a ridge
     regression on the contexts, trained on the other folds' rounds of that action; a shrunk
-    mean where those rounds are too few or all alike."""
+    mean where those rounds are too few or all alike (the overall mean for an action never
+    logged: see ``unsupported_mass``); the given value for an action in ``known_rewards``."""
     n, k = data.target.shape
     folds = max(2, min(folds, n))
     assignment = np.random.default_rng(seed).permutation(n) % folds
@@ -267,6 +282,9 @@ def cross_fitted_rewards(data: LoggedBandit, folds: int = 2, seed: int = 0) -> F
         train = ~test
         overall = float(data.rewards[train].mean()) if train.any() else 0.0
         for action in range(k):
+            if known_rewards and data.actions[action] in known_rewards:
+                predicted[test, action] = known_rewards[data.actions[action]]
+                continue
             rows = train & (data.chosen == action)
             y = data.rewards[rows]
             mean = (float(y.sum()) + _SHRINK_ROWS * overall) / (len(y) + _SHRINK_ROWS)

@@ -28,6 +28,7 @@ from rapport.decisions.policy import load_policy
 from rapport.decisions.record import Decision
 from rapport.decisions.service import KINDS, gather
 from rapport.learning.challenger import (
+    KNOWN_REWARDS,
     Challenger,
     ChallengerReport,
     arm_of,
@@ -226,8 +227,14 @@ def judge_shadow(
         report.agreement = agree / len(rounds)
         report.deterministic_share = certain / len(rounds)
         data = LoggedBandit.from_rounds(rounds)
+        report.unsupported_mass = data.unsupported_mass()
         report.logged = on_policy(data.rewards, confidence)
         report.estimates = evaluate(
-            data, clip=clip, confidence=confidence, bootstrap=bootstrap, seed=seed
+            data,
+            clip=clip,
+            confidence=confidence,
+            bootstrap=bootstrap,
+            seed=seed,
+            known_rewards=KNOWN_REWARDS.get(kind),
         )
     return report

@@ -1,0 +1,103 @@
+"""Promoting a challenger: an explicit act, judged on its off-policy evidence and audited.
+
+The evidence is a ``ChallengerReport`` (``rapport evaluate policy``): the challenger's estimated
+value by one estimator (doubly robust by default) with its interval, beside the champion's
+logged value. The verdict:
+
+- ``better``: the interval lies wholly above the champion's value: promoted;
+- ``indistinguishable``: the interval holds the champion's value: promoted (the evidence says
+  it is not worse at this confidence, and the record says so);
+- ``worse``: the interval lies wholly below: refused;
+- ``not judged``: no logged decision could be evaluated: refused.
+
+A refusal can be overridden by a person with a reason. Every verdict is one record in the
+governance audit log (``challenger.promoted``, ``challenger.overridden`` or
+``challenger.refused``) carrying the evidence, the models, and, for a promotion, the challenger
+policy's full text, so the log alone says what was promoted, on what evidence and by whom.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from rapport.governance.audit_log import AuditLog, AuditRecord
+from rapport.learning.challenger import Challenger, ChallengerReport
+
+PROMOTED = "challenger.promoted"
+OVERRIDDEN = "challenger.overridden"
+REFUSED = "challenger.refused"
+Verdict = Literal["better", "indistinguishable", "worse", "not judged"]
+
+
+@dataclass(frozen=True)
+class ChallengerPromotion:
+    promoted: bool
+    act: str
+    verdict: Verdict
+    message: str
+    record: AuditRecord
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "promoted": self.promoted,
+            "act": self.act,
+            "verdict": self.verdict,
+            "message": self.message,
+            "audit_seq": self.record.seq,
+        }
+
+
+def verdict(report: ChallengerReport, estimator: str) -> Verdict:
+    estimate = report.estimates.get(estimator)
+    if estimate is None or report.logged is None:
+        return "not judged"
+    champion = report.logged.value
+    if estimate.low > champion:
+        return "better"
+    if estimate.high < champion:
+        return "worse"
+    return "indistinguishable"
+
+
+def promote_challenger(
+    challenger: Challenger,
+    report: ChallengerReport,
+    audit_log: AuditLog,
+    actor: str,
+    *,
+    estimator: str = "dr",
+    override_reason: str | None = None,
+) -> ChallengerPromotion:
+    """Judge the challenger on its off-policy evidence; record the verdict."""
+    found = verdict(report, estimator)
+    reason = (override_reason or "").strip()
+    models = {kind: model.version for kind, model in challenger.service.models.items()}
+    details: dict[str, Any] = {
+        "version": challenger.version,
+        "name": challenger.policy.policy.name,
+        "models": models,
+        "kind": report.kind,
+        "estimator": estimator,
+        "verdict": found,
+        "evidence": report.to_dict(),
+    }
+    if found in ("worse", "not judged") and not reason:
+        record = audit_log.append(REFUSED, actor, details)
+        message = (
+            f"refused: the challenger's {estimator.upper()} estimate is {found} than the "
+            "champion's logged value"
+            if found == "worse"
+            else "refused: no logged decision could judge the challenger"
+        )
+        return ChallengerPromotion(False, REFUSED, found, message, record)
+    act = PROMOTED if found in ("better", "indistinguishable") else OVERRIDDEN
+    if act == OVERRIDDEN:
+        details["override_reason"] = reason
+    details["text"] = challenger.policy.text
+    record = audit_log.append(act, actor, details)
+    if act == OVERRIDDEN:
+        message = f"promoted over a {found!r} verdict by {actor}: {reason}"
+    else:
+        message = f"promoted: off-policy evidence says {found} ({estimator.upper()})"
+    return ChallengerPromotion(True, act, found, message, record)
