@@ -184,3 +184,11 @@ def test_the_monitors_section_is_validated() -> None:
     detector = parsed.policy.monitors["next_best_action"].detector
     assert isinstance(detector, PageHinkley)
     assert detector.threshold == 30
+
+
+def test_the_example_in_the_default_policy_is_a_valid_monitors_section() -> None:
+    text = load_policy(None).text
+    example = [line[2:] for line in text.splitlines() if line.startswith(("# monitors", "#   "))]
+    parsed = parse_policy(text + "\n" + "\n".join(example) + "\n")
+    assert parsed.policy.monitors["next_best_action"].on_alarm == "rules_only"
+    assert load_policy(None).policy.monitors == {}  # none run by default
