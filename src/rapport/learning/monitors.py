@@ -158,6 +158,8 @@ class Monitors:
         return state
 
     def observe_decision(self, decision: Decision, spaces: Spaces) -> None:
+        if not self.host.decisions.policy.policy.monitors:
+            return  # the common case: nothing to watch, no lock to take
         with self._lock:
             state = self._state(decision.kind)
             if state is None:
