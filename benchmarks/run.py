@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from river import stats
 
+from benchmarks.bandit import measure_bandit
 from benchmarks.decisions import measure_decisions
 from benchmarks.extras import SIM_CUSTOMERS, measure_extras
 from benchmarks.offpolicy import measure_offpolicy
@@ -248,6 +249,7 @@ def main(argv: list[str] | None = None) -> None:
     text += results.extras.markdown() if results.extras else ""
     text += results.decisions.markdown() if results.decisions else ""
     text += measure_offpolicy().markdown()
+    text += measure_bandit().markdown()
     args.output.write_text(text)
     print(text)
 

@@ -67,6 +67,8 @@ class BanditExperiment:
     eligible_oracle: float = 0.0
     """Best offer among those the engine deemed eligible, final window."""
     static_offers: dict[str, str] = field(default_factory=dict)
+    static_is_best: float = 0.0
+    """Share of the final window's moments where the static offer is the oracle's too."""
     window: dict[str, float] = field(default_factory=dict)
     """Final-window figures: bandit, bandit_realised, static, oracle, uniform."""
     whole: dict[str, float] = field(default_factory=dict)
@@ -94,6 +96,7 @@ class BanditExperiment:
             "vs_oracle": self.vs_oracle,
             "oracle_vs_static": self.window["oracle"] / self.window["static"],
             "static_offers": self.static_offers,
+            "static_is_best": self.static_is_best,
             "versions_published": self.versions,
             "outcomes_learned": self.learned,
             "daily": [vars(d) for d in self.daily],
@@ -221,9 +224,12 @@ def measure(
             )
         )
     result.window, result.whole = figures(final), figures(made)
-    result.static_offers = {
-        f"band {band}": offer for band, offer in sorted(static_choice(final).items())
-    }
+    final_choice = static_choice(final)
+    result.static_offers = {f"band {band}": offer for band, offer in sorted(final_choice.items())}
+    result.static_is_best = statistics.fmean(
+        float(r["best_offer"] == final_choice[income_band(incomes[r["customer_id"]])])
+        for r in final
+    )
     result.eligible_oracle = statistics.fmean(
         max(r["p_accept_by_offer"][o] for o in eligible.get(r["decision_id"], offers))
         for r in final

@@ -13,6 +13,7 @@ from rapport.cli.decisions import audit_app, explain, replay
 from rapport.cli.demo import demo
 from rapport.cli.erase import erase
 from rapport.cli.evaluate import app as evaluate_app
+from rapport.cli.evaluate_bandit import bandit as evaluate_bandit
 from rapport.cli.evaluate_policy import policy as evaluate_policy
 from rapport.cli.ingest import ingest
 from rapport.cli.profile import profile
@@ -39,6 +40,7 @@ app.add_typer(audit_app, name="audit")
 app.command()(serve)
 app.add_typer(keys_app, name="keys")
 evaluate_app.command("policy")(evaluate_policy)
+evaluate_app.command("bandit")(evaluate_bandit)
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(challenger_app, name="challenger")
 app.command(name="dead-letters")(dead_letters)
