@@ -32,7 +32,7 @@ from rapport.governance.ledger_records import (
     chain_hash,
     verify_records,
 )
-from rapport.store.keys import CustomerKeys, MemoryKeys, SqliteKeys, key_file_for
+from rapport.store.keys import CustomerKeys, MemoryKeys, open_key_file
 
 __all__ = [
     "GENESIS",
@@ -134,7 +134,8 @@ def _as_stored(decision: Decision, record: StoredDecision, sealer: RecordSealer)
 
 class MemoryLedger:
     def __init__(self, keys: CustomerKeys | None = None) -> None:
-        self.sealer = RecordSealer(keys or MemoryKeys())
+        own = keys or MemoryKeys()
+        self.sealer = RecordSealer(lambda: own)
         self._records: list[StoredDecision] = []
         self._customers: list[str] = []
         """Each record's customer pseudonym ('' once erased)."""
@@ -280,8 +281,15 @@ class SqliteLedger:
                 "it cannot be made erasable in place: start a new file"
             )
         self.connection.executescript(_SCHEMA)
-        self.sealer = RecordSealer(keys or SqliteKeys(key_file_for(path)))
         self._owns_keys = keys is None
+
+        def open_keys() -> CustomerKeys:
+            if keys is not None:
+                return keys
+            holds = self.connection.execute("SELECT 1 FROM decisions LIMIT 1").fetchone()
+            return open_key_file(path, holds_data=holds is not None)
+
+        self.sealer = RecordSealer(open_keys)
 
     def _row(self, where: str, params: tuple[object, ...]) -> StoredDecision | None:
         row = self.connection.execute(
@@ -401,7 +409,7 @@ class SqliteLedger:
 
     def close(self) -> None:
         self.connection.close()
-        if self._owns_keys:
+        if self._owns_keys and self.sealer.opened:
             self.sealer.keys.close()
 
 

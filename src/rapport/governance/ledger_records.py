@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import msgspec
@@ -112,9 +112,27 @@ class RecordSealer:
     """Seals decisions under their customer's key and opens them again; names the pseudonyms
     the ledger indexes by."""
 
-    def __init__(self, keys: CustomerKeys) -> None:
-        self.keys = keys
-        self.customer_ref = EntityPseudonyms(keys.pseudonym)
+    def __init__(self, open_keys: Callable[[], CustomerKeys]) -> None:
+        # Opened on first use: verifying the chain needs no key, so ``rapport audit verify``
+        # never touches (or creates) the key file.
+        self._open_keys = open_keys
+        self._keys: CustomerKeys | None = None
+        self._customers: EntityPseudonyms | None = None
+
+    @property
+    def opened(self) -> bool:
+        return self._keys is not None
+
+    @property
+    def keys(self) -> CustomerKeys:
+        if self._keys is None:
+            self._keys = self._open_keys()
+        return self._keys
+
+    def customer_ref(self, customer_id: str) -> str:
+        if self._customers is None:
+            self._customers = EntityPseudonyms(self.keys.pseudonym)
+        return self._customers(customer_id)
 
     def trigger_ref(self, trigger_event_id: str) -> str:
         return self.keys.pseudonym(trigger_event_id)

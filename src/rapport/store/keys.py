@@ -65,6 +65,23 @@ def key_file_for(data_path: str | Path) -> Path:
     return path.with_name(f"{stem}.keys.db")
 
 
+class KeyFileMissingError(RuntimeError):
+    """The data file holds sealed data but its key file is gone."""
+
+
+def open_key_file(data_path: str | Path, holds_data: bool) -> SqliteKeys:
+    """The key table beside a data file, created with the file; refused if the data file
+    already holds sealed data and the key file is missing: a fresh key file would have another
+    pseudonym secret and no keys, silently treating every customer as erased."""
+    path = key_file_for(data_path)
+    if holds_data and not path.exists():
+        raise KeyFileMissingError(
+            f"{path} is missing but {data_path} holds sealed data: restore the key file from its "
+            "backup (without it no customer's events or decisions can be read)"
+        )
+    return SqliteKeys(path)
+
+
 class _Cache:
     """Keys by reference and by id, each remembered for ``CACHE_SECONDS``."""
 

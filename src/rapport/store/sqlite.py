@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from rapport.store.keys import MemoryKeys, SqliteKeys, key_file_for
+from rapport.store.keys import CustomerKeys, MemoryKeys, open_key_file
 from rapport.store.protocols import (
     ConcurrentUpdateError,
     DeadLetter,
@@ -290,7 +290,10 @@ class SqliteDeadLetterStore:
 
 def open_sqlite(path: str | Path) -> Stores:
     db = SqliteDatabase(path)
-    keys = MemoryKeys() if db.path == ":memory:" else SqliteKeys(key_file_for(db.path))
+    if db.path == ":memory:":
+        keys: CustomerKeys = MemoryKeys()
+    else:
+        keys = open_key_file(db.path, holds_data=bool(db.query("SELECT 1 FROM events LIMIT 1")))
 
     def close() -> None:
         db.close()
