@@ -205,3 +205,41 @@ def test_customers_without_protected_values_are_counted_apart() -> None:
     report = assess(table, FairnessPolicy(attributes=["sex"], bootstrap_samples=0))
     assert report.unattributed == 1
     assert report.kinds[0].decisions == 2
+
+
+def test_a_breach_within_noise_raises_no_alert() -> None:
+    # 0.7 against 0.9 on 12 decisions a group: below four-fifths, but the interval reaches 0.8.
+    table = pd.DataFrame(
+        {
+            "kind": "credit_limit",
+            "sex": ["f"] * 12 + ["m"] * 12,
+            "favorable": [True] * 8 + [False] * 4 + [True] * 11 + [False] * 1,
+        }
+    )
+    noisy = FairnessPolicy(attributes=["sex"], min_group_size=10, min_favorable_decisions=1)
+    [kind] = assess(table, noisy).kinds
+    ratio = kind.groupings[0].adverse_impact_ratio
+    assert ratio is not None
+    assert ratio.value < 0.8
+    assert ratio.high is not None
+    assert ratio.high >= 0.8
+    assert kind.alerts == []
+    [kind] = assess(table, noisy.model_copy(update={"bootstrap_samples": 0})).kinds
+    assert [a.metric for a in kind.alerts] == ["adverse_impact_ratio"]
+
+
+def test_a_handful_of_favorable_decisions_is_not_judged() -> None:
+    table = pd.DataFrame(
+        {
+            "kind": "credit_limit",
+            "sex": ["f"] * 400 + ["m"] * 400,
+            "favorable": [False] * 400 + [True] * 3 + [False] * 397,
+        }
+    )
+    [kind] = assess(table, FairnessPolicy(attributes=["sex"])).kinds
+    assert kind.groupings[0].adverse_impact_ratio is None
+    assert kind.alerts == []
+
+
+def test_no_favorable_decision_at_all_is_parity() -> None:
+    assert adverse_impact_ratio(np.zeros(3), np.ones(3, bool)) == 1.0

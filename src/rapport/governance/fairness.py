@@ -311,6 +311,9 @@ def grouping_figures(
         return Estimate(value, _or_none(low), _or_none(high))
 
     judged_groups = [g for g in groups if g.judged]
+    favorable_judged = int(favorable[judged_rate[arrays.group]].sum())
+    if favorable_judged < settings.min_favorable_decisions:
+        derived["adverse_impact_ratio"] = float("nan")
     lowest = min(judged_groups, key=lambda g: g.favorable_rate.value, default=None)
     highest = max(judged_groups, key=lambda g: g.favorable_rate.value, default=None)
     return GroupingFigures(
@@ -337,11 +340,21 @@ def _or_none(value: float) -> float | None:
     return None if math.isnan(value) else float(value)
 
 
+def _below(estimate: Estimate, minimum: float) -> bool:
+    """Clearly below: the estimate and its whole interval (when there is one)."""
+    return estimate.value < minimum and (estimate.high is None or estimate.high < minimum)
+
+
+def _above(estimate: Estimate, maximum: float) -> bool:
+    """Clearly above: the estimate and its whole interval (when there is one)."""
+    return estimate.value > maximum and (estimate.low is None or estimate.low > maximum)
+
+
 def alerts_for(kind: str, grouping: GroupingFigures, settings: FairnessPolicy) -> list[Alert]:
     """The thresholds a grouping's figures break (point estimates, judged groups only)."""
     found: list[Alert] = []
     ratio = grouping.adverse_impact_ratio
-    if ratio is not None and ratio.value < settings.min_adverse_impact_ratio:
+    if ratio is not None and _below(ratio, settings.min_adverse_impact_ratio):
         found.append(
             Alert(
                 kind,
@@ -355,7 +368,7 @@ def alerts_for(kind: str, grouping: GroupingFigures, settings: FairnessPolicy) -
             )
         )
     gap = grouping.equal_opportunity_gap
-    if gap is not None and gap.value > settings.max_equal_opportunity_gap:
+    if gap is not None and _above(gap, settings.max_equal_opportunity_gap):
         found.append(
             Alert(
                 kind,
@@ -370,7 +383,7 @@ def alerts_for(kind: str, grouping: GroupingFigures, settings: FairnessPolicy) -
         )
     calibration = grouping.calibration_gap
     limit = settings.max_calibration_gap
-    if calibration is not None and limit is not None and calibration.value > limit:
+    if calibration is not None and limit is not None and _above(calibration, limit):
         found.append(
             Alert(
                 kind,

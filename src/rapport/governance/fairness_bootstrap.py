@@ -80,10 +80,12 @@ def group_figures(arrays: GroupArrays, rows: IntArray | None = None) -> dict[str
 
 def adverse_impact_ratio(rate: FloatArray, judged: BoolArray) -> float:
     """Lowest judged group's rate over the highest's; NaN if fewer than two judged groups have
-    a rate, or the highest rate is zero (no one is favored: nothing to compare)."""
+    a rate. When no group is favored at all, every group is treated alike: 1.0."""
     values = rate[judged & ~np.isnan(rate)]
-    if values.size < 2 or values.max() <= 0:
+    if values.size < 2:
         return float("nan")
+    if values.max() <= 0:
+        return 1.0
     return float(values.min() / values.max())
 
 

@@ -19,7 +19,11 @@ _KINDS = frozenset({"fraud", "credit_limit", "next_best_action", "communication"
 
 
 class FairnessPolicy(BaseModel):
-    """How decisions are monitored for unequal treatment of protected groups."""
+    """How decisions are monitored for unequal treatment of protected groups.
+
+    A threshold is broken when the figure is beyond it *and*, when intervals are computed, its
+    whole confidence interval is too: an alert says the disparity is clear, not noise.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
@@ -51,6 +55,10 @@ class FairnessPolicy(BaseModel):
     min_group_size: int = Field(default=30, ge=1)
     """Groups with fewer decisions (or, for outcome-based figures, fewer known outcomes) are
     reported but neither judged nor used as the reference: their rates are too noisy."""
+    min_favorable_decisions: int = Field(default=10, ge=0)
+    """Fewer favorable decisions than this among the judged groups of a grouping, and its
+    adverse impact ratio is shown but not judged: a handful of favorable decisions cannot
+    show a disparity (one increase in a thousand decisions would give a ratio of 0)."""
     bootstrap_samples: int = Field(default=200, ge=0, le=10_000)
     """Resamples behind each confidence interval (0: no intervals)."""
     confidence: float = Field(default=0.95, gt=0, lt=1)
