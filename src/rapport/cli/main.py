@@ -15,6 +15,7 @@ from rapport.cli.erase import erase
 from rapport.cli.evaluate import app as evaluate_app
 from rapport.cli.evaluate_bandit import bandit as evaluate_bandit
 from rapport.cli.evaluate_policy import policy as evaluate_policy
+from rapport.cli.governance import evaluate_fairness, policy_app, report_app
 from rapport.cli.ingest import ingest
 from rapport.cli.profile import profile
 from rapport.cli.serve import keys_app, serve
@@ -41,8 +42,11 @@ app.command()(serve)
 app.add_typer(keys_app, name="keys")
 evaluate_app.command("policy")(evaluate_policy)
 evaluate_app.command("bandit")(evaluate_bandit)
+evaluate_app.command("fairness")(evaluate_fairness)
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(challenger_app, name="challenger")
+app.add_typer(policy_app, name="policy")
+app.add_typer(report_app, name="report")
 app.command(name="dead-letters")(dead_letters)
 
 if __name__ == "__main__":
