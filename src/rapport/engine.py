@@ -16,13 +16,14 @@ from types import TracebackType
 import msgspec
 
 from rapport.config import EngineConfig
-from rapport.decisions.policy import load_policy, parse_policy
+from rapport.decisions.policy import parse_policy
 from rapport.decisions.record import Decision
 from rapport.decisions.service import DecisionService
 from rapport.events.model import BaseEvent, TransactionEvent
 from rapport.events.validation import EventRejectedError, RawEvent, parse_event
 from rapport.governance.audit_log import open_audit_log
 from rapport.governance.ledger import DecisionErasedError, open_ledger
+from rapport.governance.promotion import active_policy
 from rapport.governance.protected import ProtectedStore, open_protected_store, take_protected
 from rapport.learning.challenger import Challenger
 from rapport.learning.loop import AdaptiveLoop
@@ -323,7 +324,8 @@ class Engine:
         """The decision flow, with the configured policy and the ledger beside the stores."""
         with self._decisions_lock:  # concurrent first requests must share one service
             if self._decisions is None:
-                policy = load_policy(self.config.policy_path)
+                # The configured file, else the store's latest promoted policy, else the default.
+                policy = active_policy(self.stores.url, self.config.policy_path)
                 url = self.stores.url
                 # The stores' own key table: a key destroyed by an erasure is gone for both.
                 ledger = open_ledger(url, self.stores.keys)
