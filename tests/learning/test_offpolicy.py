@@ -205,3 +205,42 @@ def test_an_action_never_logged_is_measured_and_takes_its_known_reward() -> None
     # Known to earn nothing, "none" adds nothing; guessed, it borrows the overall mean.
     assert known == pytest.approx(ips(data).value, abs=0.05)
     assert guessed > known + 0.1
+
+
+_table = st.lists(st.floats(0.05, 1.0), min_size=2 * ACTIONS, max_size=2 * ACTIONS)
+
+
+@settings(max_examples=12, deadline=None)
+@given(_table, _table, st.lists(st.floats(0.0, 1.0), min_size=2 * ACTIONS, max_size=2 * ACTIONS))
+def test_ips_and_dr_are_unbiased_for_any_logging_and_target_tables(
+    logging: list[float], target: list[float], means: list[float]
+) -> None:
+    """Two kinds of customer, three actions: whatever the logging and target policies and the
+    true acceptance rates, the average estimate over many logs is the target's true value (DR
+    here with a reward model that ignores the kind of customer: still unbiased)."""
+    mu = np.array(logging).reshape(2, ACTIONS)
+    mu /= mu.sum(axis=1, keepdims=True)
+    pi = np.array(target).reshape(2, ACTIONS)
+    pi /= pi.sum(axis=1, keepdims=True)
+    rho = np.array(means).reshape(2, ACTIONS)
+    truth = float((pi * rho).sum(axis=1).mean())
+    values: dict[str, list[float]] = {"ips": [], "dr": []}
+    rounds = 300
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        kind = rng.integers(0, 2, rounds)
+        chosen = (rng.random((rounds, 1)) > mu[kind].cumsum(axis=1)).sum(axis=1)
+        chosen = np.minimum(chosen, ACTIONS - 1)
+        rewards = (rng.random(rounds) < rho[kind, chosen]).astype(float)
+        data = LoggedBandit(
+            ("a", "b", "c"),
+            chosen.astype(np.int64),
+            rewards,
+            mu[kind, chosen],
+            pi[kind],
+        )
+        for name, estimate in evaluate(data, estimators=("ips", "dr"), seed=seed).items():
+            values[name].append(estimate.value)
+    for name, found in values.items():
+        spread = np.std(found, ddof=1) / np.sqrt(len(found))
+        assert abs(np.mean(found) - truth) < 4 * spread + 0.01, name
