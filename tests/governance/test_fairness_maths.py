@@ -243,3 +243,25 @@ def test_a_handful_of_favorable_decisions_is_not_judged() -> None:
 
 def test_no_favorable_decision_at_all_is_parity() -> None:
     assert adverse_impact_ratio(np.zeros(3), np.ones(3, bool)) == 1.0
+
+
+def test_intervals_resample_customers_not_their_many_decisions() -> None:
+    # 20 customers a group, 30 decisions each: rows look like 600 draws, but are 20.
+    customers = [f"c{i}" for i in range(40) for _ in range(30)]
+    table = pd.DataFrame(
+        {
+            "kind": "next_best_action",
+            "customer_id": customers,
+            "sex": ["f" if int(c[1:]) < 20 else "m" for c in customers],
+            "favorable": [int(c[1:]) % 4 != 0 for c in customers],
+        }
+    )
+    by_rows = assess(table.drop(columns="customer_id"), FairnessPolicy(attributes=["sex"]))
+    by_customers = assess(table, FairnessPolicy(attributes=["sex"]))
+
+    def width(report: object) -> float:
+        rate = report.kinds[0].groupings[0].groups[0].favorable_rate  # type: ignore[attr-defined]
+        return float(rate.high - rate.low)
+
+    assert width(by_customers) > 3 * width(by_rows)
+    assert by_customers.kinds[0].groupings[0].groups[0].favorable_rate.value == pytest.approx(0.75)

@@ -6,7 +6,8 @@ Input: a pandas DataFrame with one row per decision and the columns
 - one column per protected attribute to group by (``sex``, ``age_band``, ...; a missing value
   leaves the row out of that grouping);
 - optionally ``score`` (the predicted probability of the bad outcome: default, fraud) and
-  ``bad_outcome`` (1.0 the bad outcome happened, 0.0 it did not, NaN not known yet).
+  ``bad_outcome`` (1.0 the bad outcome happened, 0.0 it did not, NaN not known yet);
+- optionally ``customer_id``: intervals then resample customers, not decisions.
 
 For each kind and each grouping (every attribute alone, then all together: the intersection)
 it gives, per group, the favorable rate; the adverse impact ratio (lowest group rate over the
@@ -39,6 +40,7 @@ from rapport.governance.fairness_bootstrap import (
 from rapport.governance.fairness_policy import FairnessPolicy
 
 KIND, FAVORABLE, SCORE, BAD = "kind", "favorable", "score", "bad_outcome"
+CUSTOMER = "customer_id"
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,7 @@ def grouping_figures(
         favorable=favorable.astype(float),
         good=np.where(np.isnan(bad), np.nan, 1.0 - bad),
         score=score,
+        cluster=pd.factorize(rows[CUSTOMER])[0].astype(np.int64) if CUSTOMER in rows else None,
     )
     # Point estimates: fairlearn's MetricFrame, on the rows each figure is defined over.
     rates = _fairlearn_by_group(

@@ -6,8 +6,10 @@ calls over group codes, so intervals cost milliseconds and a report stays intera
 point estimates of the groups' rates come from fairlearn (``fairness``); this module's
 identity resample reproduces them, which a test checks.
 
-Rows are resampled with replacement as a whole (like fairlearn), so a group's size varies
-between resamples as it would between samples of customers.
+A resample draws *customers* with replacement when the rows say whose decision each is (a
+customer's decisions are not independent: one customer logging in daily is not thirty
+customers), otherwise rows (as fairlearn does). A draw becomes a weight per row, so a group's
+size varies between resamples as it would between samples of customers.
 """
 
 from __future__ import annotations
@@ -38,15 +40,16 @@ class GroupArrays:
     """1.0 the outcome turned out good, 0.0 bad, NaN unknown."""
     score: FloatArray
     """Predicted probability of the bad outcome (NaN: none)."""
+    cluster: IntArray | None = None
+    """Customer code of each row, in [0, customers): resamples draw customers (None: rows)."""
 
 
-def group_figures(arrays: GroupArrays, rows: IntArray | None = None) -> dict[str, FloatArray]:
-    """Per-group rates over the given rows (all rows if None); NaN for a group with none."""
-    group = arrays.group if rows is None else arrays.group[rows]
-    favorable = arrays.favorable if rows is None else arrays.favorable[rows]
-    good = arrays.good if rows is None else arrays.good[rows]
-    score = arrays.score if rows is None else arrays.score[rows]
+def group_figures(arrays: GroupArrays, weights: FloatArray | None = None) -> dict[str, FloatArray]:
+    """Per-group rates with each row counted ``weights`` times (once if None); NaN for a group
+    with no weight."""
+    group, favorable, good, score = arrays.group, arrays.favorable, arrays.good, arrays.score
     size = arrays.groups
+    weight = np.ones(group.size) if weights is None else weights
     known = ~np.isnan(good)
     qualified = known & (good == 1.0)
     labelled = known & ~np.isnan(score)
@@ -59,22 +62,19 @@ def group_figures(arrays: GroupArrays, rows: IntArray | None = None) -> dict[str
             bottom = denominator.astype(float)
             return np.where(bottom > 0, top / np.maximum(bottom, 1.0), np.nan)
 
-    decisions = np.bincount(group, minlength=size).astype(float)
-    qualified_count = np.bincount(group, weights=qualified, minlength=size)
-    labelled_count = np.bincount(group, weights=labelled, minlength=size)
+    def total(values: npt.NDArray[np.generic]) -> FloatArray:
+        counted: FloatArray = np.bincount(
+            group, weights=weight * values.astype(float), minlength=size
+        ).astype(float)
+        return counted
+
+    qualified_count = total(qualified)
+    labelled_count = total(labelled)
     return {
-        "rate": ratio(np.bincount(group, weights=favorable, minlength=size), decisions),
-        "tpr": ratio(
-            np.bincount(group, weights=favorable * qualified, minlength=size), qualified_count
-        ),
-        "mean_score": ratio(
-            np.bincount(group, weights=np.where(labelled, score, 0.0), minlength=size),
-            labelled_count,
-        ),
-        "observed": ratio(
-            np.bincount(group, weights=np.where(labelled, 1.0 - good, 0.0), minlength=size),
-            labelled_count,
-        ),
+        "rate": ratio(total(favorable), total(np.ones(group.size))),
+        "tpr": ratio(total(favorable * qualified), qualified_count),
+        "mean_score": ratio(total(np.where(labelled, score, 0.0)), labelled_count),
+        "observed": ratio(total(np.where(labelled, 1.0 - good, 0.0)), labelled_count),
     }
 
 
@@ -133,8 +133,7 @@ def bootstrap(
     per_group = {name: np.full((samples, arrays.groups), np.nan) for name in PER_GROUP}
     derived = {name: np.full(samples, np.nan) for name in DERIVED}
     for sample in range(samples):
-        picked = generator.integers(0, rows, rows)
-        figures = group_figures(arrays, picked)
+        figures = group_figures(arrays, _resample_weights(arrays, generator, rows))
         for name in PER_GROUP:
             per_group[name][sample] = figures[name]
         for name, value in derived_figures(
@@ -162,3 +161,16 @@ def bootstrap(
 
 def _scalar_bounds(pair: tuple[FloatArray, FloatArray]) -> tuple[float, float]:
     return float(pair[0][0]), float(pair[1][0])
+
+
+def _resample_weights(arrays: GroupArrays, generator: np.random.Generator, rows: int) -> FloatArray:
+    """How many times each row is drawn in one resample (of customers, or of rows)."""
+    if arrays.cluster is None:
+        drawn: FloatArray = np.bincount(generator.integers(0, rows, rows), minlength=rows).astype(
+            float
+        )
+        return drawn
+    customers = int(arrays.cluster.max()) + 1 if rows else 0
+    per_customer = np.bincount(generator.integers(0, customers, customers), minlength=customers)
+    weights: FloatArray = per_customer[arrays.cluster].astype(float)
+    return weights
