@@ -28,6 +28,9 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from rapport import Engine
 from rapport.config import EngineConfig
@@ -77,18 +80,26 @@ def _load(artifact: Artifact) -> Model:
     return chooser
 
 
+def _rules_only() -> dict[str, Any]:
+    """The default policy without its online learners: neither policy may change while the
+    experiment runs (a learner would publish over the randomised champion)."""
+    data: dict[str, Any] = yaml.safe_load(load_policy(None).text)
+    data.pop("learning", None)
+    return data
+
+
+def champion_policy() -> str:
+    return str(yaml.safe_dump(_rules_only(), sort_keys=False))
+
+
 def challenger_policy() -> str:
-    """The default policy, but always making an offer (never "none") and valuing the savings
+    """The default rules, but always making an offer (never "none") and valuing the savings
     offer five times higher, so that it makes it wherever it is eligible."""
-    text = load_policy(None).text
-    savings = '    - id: savings-boost\n      product: "a savings account with a bonus rate"\n'
-    for old, new in (
-        ("  minimum_expected_value: 0.5\n", "  minimum_expected_value: 0.0\n"),
-        (savings + "      value: 8\n", savings + "      value: 40\n"),
-    ):
-        assert old in text, "the default policy changed: update the challenger"
-        text = text.replace(old, new)
-    return text
+    data = _rules_only()
+    data["offers"]["minimum_expected_value"] = 0.0
+    (savings,) = (o for o in data["offers"]["catalog"] if o["id"] == "savings-boost")
+    savings["value"] = 5 * savings["value"]
+    return str(yaml.safe_dump(data, sort_keys=False))
 
 
 @dataclass
@@ -220,7 +231,9 @@ def measure_offpolicy(
         folder = Path(tmp)
         challenger = folder / "challenger.yaml"
         challenger.write_text(challenger_policy())
-        champion_run = closed_loop(folder / "champion.db", config, None, champion=True)
+        champion = folder / "champion.yaml"
+        champion.write_text(champion_policy())
+        champion_run = closed_loop(folder / "champion.db", config, champion, champion=True)
         print(f"champion logged {champion_run.decisions:,} decisions", flush=True)
         command = [
             str(Path(sys.executable).with_name("rapport")),

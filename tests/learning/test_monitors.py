@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pytest
+import yaml
 from prometheus_client import generate_latest
 
 from rapport import Engine
@@ -51,7 +52,11 @@ def _model(tag: str) -> Artifact:
 
 
 def _policy_text(monitor: str) -> str:
-    return load_policy(None).text + "\nmonitors:\n  next_best_action:\n" + monitor
+    """The default policy without its learners (which would publish over the test's model),
+    with ``monitor`` as next-best-action's monitors."""
+    data = yaml.safe_load(load_policy(None).text)
+    data.pop("learning", None)
+    return str(yaml.safe_dump(data)) + "\nmonitors:\n  next_best_action:\n" + monitor
 
 
 @pytest.mark.parametrize("detector", [Adwin(), PageHinkley(type="page_hinkley")])
