@@ -54,6 +54,8 @@ class BanditBench:
             f"{'yes' if met_static else '**no**'} |",
             f"| oracle: the best offer for this customer at this moment | {w['oracle']:.3f} | "
             f"{r.vs_oracle:.3f} | >= {TARGET_VS_ORACLE} | {'yes' if met_oracle else '**no**'} |",
+            f"| the same static policy held to the policy's eligibility, as the engine is | "
+            f"{w['static_eligible']:.3f} | {w['bandit'] / w['static_eligible']:.3f} | | |",
             f"| oracle among the offers the policy made eligible | {r.eligible_oracle:.3f} | "
             f"{w['bandit'] / r.eligible_oracle:.3f} | | |",
             f"| a random offer | {w['uniform']:.3f} | {w['bandit'] / w['uniform']:.3f} | | |",

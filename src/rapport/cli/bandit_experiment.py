@@ -185,10 +185,28 @@ def measure(
             for band, band_rows in by_band.items()
         }
 
+    def static_within_eligibility(rows: list[dict[str, Any]]) -> float:
+        """The same campaign held to the policy's eligibility, as the engine is: each band's
+        offers ranked with hindsight, the best-ranked eligible one made."""
+        by_band: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            by_band[income_band(incomes[row["customer_id"]])].append(row)
+        ranking = {
+            band: sorted(offers, key=lambda o: -sum(r["p_accept_by_offer"][o] for r in band_rows))
+            for band, band_rows in by_band.items()
+        }
+        made_offers = []
+        for row in rows:
+            allowed = eligible.get(row["decision_id"]) or set(offers)
+            ranked = ranking[income_band(incomes[row["customer_id"]])]
+            made_offers.append(row["p_accept_by_offer"][next(o for o in ranked if o in allowed)])
+        return statistics.fmean(made_offers)
+
     def figures(rows: list[dict[str, Any]]) -> dict[str, float]:
         chosen = static_choice(rows)
         band = {r["decision_id"]: income_band(incomes[r["customer_id"]]) for r in rows}
         return {
+            "static_eligible": static_within_eligibility(rows),
             "offers": float(len(rows)),
             "bandit": statistics.fmean(r["p_accept"] for r in rows),
             "bandit_realised": statistics.fmean(float(r["accepted"]) for r in rows),

@@ -75,6 +75,11 @@ def summary_table(result: BanditExperiment) -> Table:
         f"{result.vs_static:.3f} (target >= {TARGET_VS_STATIC})",
     )
     table.add_row(
+        "static segment, within the policy's eligibility",
+        f"{w['static_eligible']:.3f}",
+        f"{w['bandit'] / w['static_eligible']:.3f}",
+    )
+    table.add_row(
         "oracle (best offer for the customer now)",
         f"{w['oracle']:.3f}",
         f"{result.vs_oracle:.3f} (target >= {TARGET_VS_ORACLE})",

@@ -111,7 +111,7 @@ class Communication:
                 choice.probability,
                 choice.distribution,
             )
-            reasons = learned_reasons(choice, "channel", len(CHANNELS), chooser.version)
+            reasons = learned_reasons(choice, "channel", len(CHANNELS))
         if care:
             reasons.append(
                 ReasonCode(

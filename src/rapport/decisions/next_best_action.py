@@ -68,7 +68,7 @@ class NextBestAction:
             arms = [offer_arm(offer) for offer, _, _ in eligible]
             choice = choose(chooser, inputs, arms, seed)
             expected = next(e for offer, _, e in eligible if offer.id == choice.arm.id)
-            reasons = learned_reasons(choice, "offer", len(eligible), chooser.version)
+            reasons = learned_reasons(choice, "offer", len(eligible))
             return Outcome(
                 "offer",
                 expected,

@@ -38,13 +38,13 @@ def choose(chooser: Chooser, inputs: Mapping[str, Value], arms: Sequence[Arm], s
     return Choice(arms[picked], pmf[picked], arms[best], distribution)
 
 
-def learned_reasons(choice: Choice, what: str, eligible: int, version: str) -> list[ReasonCode]:
+def learned_reasons(choice: Choice, what: str, eligible: int) -> list[ReasonCode]:
     """Why: the learned model chose (and, when it explored, that it did and what it preferred)."""
     reasons = [
         ReasonCode(
             "LRN_BANDIT",
-            f"{what} chosen by the learned model {version} among {eligible} eligible, "
-            f"from how customers with a similar profile answered",
+            f"{what} chosen by the learned model among {eligible} eligible, "
+            "from how similar customers answered",
             round(choice.probability, 6),
         )
     ]
@@ -52,8 +52,7 @@ def learned_reasons(choice: Choice, what: str, eligible: int, version: str) -> l
         reasons.append(
             ReasonCode(
                 "LRN_EXPLORE",
-                f"exploring: the model prefers {choice.greedy.id}; this one was drawn with "
-                f"probability {choice.probability:.3f} so that the model keeps learning",
+                f"exploring (the model prefers {choice.greedy.id}), so that it keeps learning",
                 round(choice.probability, 6),
             )
         )
