@@ -3,12 +3,15 @@ and only logs; its log judges it off-policy; its failures never touch the champi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from rapport import Engine
+from rapport.cli.main import app
 from rapport.decisions.policy import load_policy, parse_policy
 from rapport.decisions.record import Value
 from rapport.decisions.service import KINDS
@@ -139,3 +142,23 @@ def test_a_challenger_names_its_models_from_the_registry(tmp_path: Path) -> None
     with pytest.raises(ValueError, match="not in the registry"):
         challenger_from(policy, [f"{KIND}=missing-1"], db)
     assert KINDS[KIND].model_version != version
+
+
+def test_the_cli_judges_a_challenger_from_its_shadow_log(tmp_path: Path) -> None:
+    challenger = _gambling_reader()
+    db = tmp_path / "r.db"
+    _run(str(db), challenger, 30).close()
+    policy = tmp_path / "challenger.yaml"
+    policy.write_text(challenger.policy.text)
+    base = ["evaluate", "policy", "--ledger", str(db), "--challenger", str(policy), "--json"]
+    from_ledger = CliRunner().invoke(app, base)
+    from_shadow = CliRunner().invoke(app, [*base, "--shadow"])
+    assert from_ledger.exit_code == 0, from_ledger.output
+    assert from_shadow.exit_code == 0, from_shadow.output
+    ledger_report = json.loads(from_ledger.output.strip().splitlines()[-1])
+    shadow_report = json.loads(from_shadow.output.strip().splitlines()[-1])
+    assert (ledger_report["evaluated"], ledger_report["missing_inputs"]) == (0, 30)
+    assert (shadow_report["evaluated"], shadow_report["missing_inputs"]) == (30, 0)
+    assert shadow_report["challenger_version"] == challenger.version
+    # Only the budgeting offer is ever accepted, and the challenger always makes it.
+    assert shadow_report["challenger"]["ips"]["value"] > shadow_report["champion"]["value"]

@@ -27,6 +27,7 @@ from rapport.learning.challenger import (
     named_models,
     rewards,
 )
+from rapport.learning.shadow import judge_shadow, open_shadow_log
 
 LedgerOption = Annotated[
     str, typer.Option("--ledger", help="Store holding the ledger and its event log (SQLite file)")
@@ -62,6 +63,14 @@ def policy(
     ] = 0,
     confidence: Annotated[float, typer.Option(min=0.5, max=0.999)] = 0.95,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap and DR's folds")] = 0,
+    shadow: Annotated[
+        bool,
+        typer.Option(
+            "--shadow",
+            help="Judge from what the challenger logged in shadow (rapport serve --challenger) "
+            "instead of recomputing it from the ledger's inputs",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Estimate a challenger policy's value off-policy (IPS, SNIPS, doubly robust)."""
@@ -76,6 +85,7 @@ def policy(
         bootstrap=bootstrap,
         confidence=confidence,
         seed=seed,
+        shadow=shadow,
     )
     if as_json:
         emit_json(report.to_dict())
@@ -95,6 +105,7 @@ def evaluate_challenger(
     bootstrap: int = 0,
     confidence: float = 0.95,
     seed: int = 0,
+    shadow: bool = False,
 ) -> ChallengerReport:
     if kind not in KINDS:
         raise typer.BadParameter(f"no decision kind {kind!r} (known: {sorted(KINDS)})")
@@ -118,6 +129,25 @@ def evaluate_challenger(
             parse_event(record.body) for record in engine.stores.events.scan(types=[outcome_type])
         )
         reward_of = rewards(answers, ledger, kind, outcome_type)
+        if shadow:
+            shadow_log = open_shadow_log(engine.stores.url)
+            try:
+                rows = [r for r in shadow_log.rows(kind) if r.challenger_version == judged.version]
+                report = judge_shadow(
+                    rows,
+                    reward_of,
+                    kind,
+                    missing_reward=missing_reward,
+                    clip=clip,
+                    confidence=confidence,
+                    bootstrap=bootstrap,
+                    seed=seed,
+                )
+            finally:
+                shadow_log.close()
+            report.outcome_type = outcome_type
+            report.challenger_version = judged.version
+            return report
         return judge(
             judged,
             ledger.records(),
