@@ -10,13 +10,12 @@ a ``credit_outcome`` by its ``decision_id`` (or the credit decision in force), a
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, cast
+from typing import Any
 
 import pandas as pd
 
-from rapport.decisions.record import Decision, decode
+from rapport.decisions.record import Decision
 from rapport.events.model import BaseEvent
 from rapport.events.validation import EventRejectedError, parse_event
 from rapport.governance.fairness import BAD, FAVORABLE, KIND, SCORE, age_band
@@ -31,14 +30,8 @@ LABELLED_OUTCOMES = ("credit_outcome", "fraud_report")
 
 
 def ledger_decisions(ledger: DecisionLedger) -> Iterator[Decision]:
-    """Every readable decision in chain order."""
-    records = getattr(ledger, "records", None)
-    if records is not None:  # ledgers that can be erased skip an erased customer's records
-        yield from records()
-        return
-    # Ledgers from before erasure: (position, deflated canonical JSON) rows.
-    for row in cast(Iterable[Any], ledger.scan()):
-        yield decode(zlib.decompress(row[1]))
+    """Every readable decision in chain order (an erased customer's are left out)."""
+    yield from ledger.records()
 
 
 def logged_outcomes(events: EventLog) -> Iterator[BaseEvent]:
