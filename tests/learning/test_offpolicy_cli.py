@@ -14,6 +14,7 @@ from rapport.cli.main import app
 from rapport.decisions.policy import load_policy
 from rapport.decisions.record import Value
 from rapport.governance.audit_log import open_audit_log
+from rapport.governance.promotion import promoted_policy
 from rapport.learning.artifact import Artifact, loader
 from rapport.learning.model import Arm, Chooser, Model
 from tests.profiles.samples import at, debit, event, salary
@@ -172,7 +173,9 @@ def test_promotion_is_judged_on_the_evidence_and_audited(
     runner = CliRunner()
     promoted = runner.invoke(app, [*base, "--challenger", str(better), "--json"])
     assert promoted.exit_code == 0, promoted.output
-    assert json.loads(promoted.output.strip().splitlines()[-1])["verdict"] == "better"
+    verdict = json.loads(promoted.output.strip().splitlines()[-1])
+    assert (verdict["verdict"], verdict["promoted"]) == ("better", True)
+    assert verdict["policy_gate"]["act"] == "policy.promoted"
     refused = runner.invoke(app, [*base, "--challenger", str(worse), "--estimator", "ips"])
     assert refused.exit_code == 1
     assert "refused" in refused.output
@@ -183,15 +186,22 @@ def test_promotion_is_judged_on_the_evidence_and_audited(
     assert overridden.exit_code == 0, overridden.output
     audit = open_audit_log(str(db))
     try:
+        acts = [r.act for r in audit.scan()]
         records = [r for r in audit.scan() if r.act.startswith("challenger.")]
+        in_force = promoted_policy(audit)
         assert audit.verify().ok
     finally:
         audit.close()
-    assert [r.act for r in records] == [
-        "challenger.promoted",
+    # Each accepted challenger then passed the fairness gate, which put it in force.
+    assert acts == [
+        "challenger.accepted",
+        "policy.promoted",
         "challenger.refused",
         "challenger.overridden",
+        "policy.promoted",
     ]
+    assert in_force is not None
+    assert in_force.text == worse.read_text()
     first, second, third = (r.details for r in records)
     assert first["evidence"]["challenger"]["dr"]["low"] > first["evidence"]["champion"]["value"]
     assert first["text"] == better.read_text()

@@ -15,7 +15,12 @@ from rapport.cli.evaluate_policy import (
     evaluate_challenger,
     show,
 )
+from rapport.engine import Engine
 from rapport.governance.audit_log import open_audit_log
+from rapport.governance.fairness_check import compare, logged_history
+from rapport.governance.promotion import PromotionResult, active_policy
+from rapport.governance.promotion import promote as promote_policy
+from rapport.learning.challenger import Challenger
 from rapport.learning.challenger_promotion import promote_challenger
 from rapport.learning.offpolicy import ESTIMATORS
 from rapport.learning.shadow import challenger_from
@@ -32,12 +37,15 @@ def promote(
     kind: KindOption = "next_best_action",
     estimator: Annotated[str, typer.Option(help=f"One of {', '.join(ESTIMATORS)}")] = "dr",
     override_reason: Annotated[
-        str | None, typer.Option(help="Promote despite a refusal, for this recorded reason")
+        str | None,
+        typer.Option(help="Accept despite a worse off-policy verdict, for this recorded reason"),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Estimate the challenger off-policy from the ledger, then promote it or refuse, and
-    record the verdict with its evidence in the governance audit log. Exit 1 when refused."""
+    """Estimate the challenger off-policy from the ledger and judge it against the champion
+    (refused if worse, unless overridden); an accepted challenger then passes the fairness gate
+    of `rapport policy promote`, which puts it in force. Both verdicts go to the governance
+    audit log, with their evidence. Exit 1 when refused."""
     if estimator not in ESTIMATORS:
         raise typer.BadParameter(f"one of {', '.join(ESTIMATORS)}", param_hint="--estimator")
     report = evaluate_challenger(ledger, challenger, model or [], kind)
@@ -49,10 +57,47 @@ def promote(
         )
     finally:
         audit_log.close()
+    # An override answers the off-policy verdict only: a fairness breach is overridden through
+    # `rapport policy promote`, by an admin, for its own reason.
+    gate = _fairness_gate(ledger, judged, actor) if result.promoted else None
+    promoted = gate is not None and gate.promoted
     if as_json:
-        emit_json({**result.to_dict(), "evidence": report.to_dict()})
+        emit_json(
+            {
+                **result.to_dict(),
+                "promoted": promoted,
+                "policy_gate": gate.to_dict() if gate else None,
+                "evidence": report.to_dict(),
+            }
+        )
     else:
         show(report)
         console.print(f"[bold]{result.message}[/] (audit record {result.record.seq})")
-    if not result.promoted:
+        if gate is not None:
+            console.print(f"[bold]{gate.message}[/]")
+    if not promoted:
         raise typer.Exit(1)
+
+
+def _fairness_gate(store: str, challenger: Challenger, actor: str) -> PromotionResult:
+    """The gate every policy passes (its fairness replayed over the store's history); its
+    ``policy.promoted`` record puts the challenger in force."""
+    with Engine(store) as engine:
+        history = logged_history(engine)
+        evidence = (
+            compare(history, challenger.policy, active_policy(store, None), engine.protected)
+            if history
+            else None
+        )
+    audit_log = open_audit_log(store)
+    try:
+        return promote_policy(
+            challenger.policy,
+            evidence.to_dict() if evidence is not None else None,
+            audit_log,
+            actor,
+            None,
+            channel="challenger",
+        )
+    finally:
+        audit_log.close()

@@ -4,16 +4,18 @@ The evidence is a ``ChallengerReport`` (``rapport evaluate policy``): the challe
 value by one estimator (doubly robust by default) with its interval, beside the champion's
 logged value. The verdict:
 
-- ``better``: the interval lies wholly above the champion's value: promoted;
-- ``indistinguishable``: the interval holds the champion's value: promoted (the evidence says
+- ``better``: the interval lies wholly above the champion's value: accepted;
+- ``indistinguishable``: the interval holds the champion's value: accepted (the evidence says
   it is not worse at this confidence, and the record says so);
 - ``worse``: the interval lies wholly below: refused;
 - ``not judged``: no logged decision could be evaluated: refused.
 
 A refusal can be overridden by a person with a reason. Every verdict is one record in the
-governance audit log (``challenger.promoted``, ``challenger.overridden`` or
-``challenger.refused``) carrying the evidence, the models, and, for a promotion, the challenger
-policy's full text, so the log alone says what was promoted, on what evidence and by whom.
+governance audit log (``challenger.accepted``, ``challenger.overridden`` or
+``challenger.refused``) carrying the evidence, the models and, when accepted, the challenger
+policy's full text. An accepted challenger then goes through the same gate as any policy
+(``rapport.governance.promotion.promote``: its fairness replayed over the store's history),
+whose ``policy.promoted`` record is what puts it in force.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any, Literal
 from rapport.governance.audit_log import AuditLog, AuditRecord
 from rapport.learning.challenger import Challenger, ChallengerReport
 
-PROMOTED = "challenger.promoted"
+ACCEPTED = "challenger.accepted"
 OVERRIDDEN = "challenger.overridden"
 REFUSED = "challenger.refused"
 Verdict = Literal["better", "indistinguishable", "worse", "not judged"]
@@ -33,6 +35,7 @@ Verdict = Literal["better", "indistinguishable", "worse", "not judged"]
 @dataclass(frozen=True)
 class ChallengerPromotion:
     promoted: bool
+    """Whether the off-policy gate let it through (the fairness gate comes next)."""
     act: str
     verdict: Verdict
     message: str
@@ -91,13 +94,13 @@ def promote_challenger(
             else "refused: no logged decision could judge the challenger"
         )
         return ChallengerPromotion(False, REFUSED, found, message, record)
-    act = PROMOTED if found in ("better", "indistinguishable") else OVERRIDDEN
+    act = ACCEPTED if found in ("better", "indistinguishable") else OVERRIDDEN
     if act == OVERRIDDEN:
         details["override_reason"] = reason
     details["text"] = challenger.policy.text
     record = audit_log.append(act, actor, details)
     if act == OVERRIDDEN:
-        message = f"promoted over a {found!r} verdict by {actor}: {reason}"
+        message = f"accepted over a {found!r} verdict by {actor}: {reason}"
     else:
-        message = f"promoted: off-policy evidence says {found} ({estimator.upper()})"
+        message = f"accepted: off-policy evidence says {found} ({estimator.upper()})"
     return ChallengerPromotion(True, act, found, message, record)
