@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from rapport.api import routes_decisions, routes_erasure, routes_reads
+from rapport.api import routes_decisions, routes_erasure, routes_fairness, routes_reads
 from rapport.api.keys import KeyStore
 from rapport.api.service import Service
 from rapport.engine import Engine
@@ -55,4 +55,5 @@ def create_app(engine: Engine, keys: KeyStore) -> FastAPI:
     routes_decisions.register(app, service)
     routes_reads.register(app, service)
     routes_erasure.register(app, service)
+    routes_fairness.register(app, service)
     return app

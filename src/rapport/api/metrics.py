@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from rapport.governance.fairness import FairnessReport
 from rapport.learning.monitors import Monitors
 
 
@@ -33,6 +34,45 @@ class Metrics:
             ["code"],
             registry=self.registry,
         )
+
+        self.fairness_ratio = Gauge(
+            "rapport_fairness_adverse_impact_ratio",
+            "Lowest group's favorable rate over the highest's, at the last fairness check",
+            ["kind", "grouping"],
+            registry=self.registry,
+        )
+        self.fairness_gap = Gauge(
+            "rapport_fairness_equal_opportunity_gap",
+            "Spread of favorable rates among good outcomes, at the last fairness check",
+            ["kind", "grouping"],
+            registry=self.registry,
+        )
+        self.fairness_breach = Gauge(
+            "rapport_fairness_breach",
+            "1 while the last fairness check found this threshold broken",
+            ["kind", "grouping", "metric"],
+            registry=self.registry,
+        )
+        self.fairness_alerts = Counter(
+            "rapport_fairness_alerts",
+            "Fairness thresholds found broken, over all checks",
+            ["kind", "grouping", "metric"],
+            registry=self.registry,
+        )
+
+    def publish_fairness(self, report: FairnessReport) -> None:
+        """Show a fairness check's figures and breaches (the previous check's breaches clear)."""
+        self.fairness_breach.clear()
+        for kind in report.kinds:
+            for grouping in kind.groupings:
+                labels = (kind.kind, grouping.name)
+                if grouping.adverse_impact_ratio is not None:
+                    self.fairness_ratio.labels(*labels).set(grouping.adverse_impact_ratio.value)
+                if grouping.equal_opportunity_gap is not None:
+                    self.fairness_gap.labels(*labels).set(grouping.equal_opportunity_gap.value)
+        for alert in report.alerts:
+            self.fairness_breach.labels(alert.kind, alert.grouping, alert.metric).set(1.0)
+            self.fairness_alerts.labels(alert.kind, alert.grouping, alert.metric).inc()
 
     def watch(self, monitors: Callable[[], Monitors | None]) -> None:
         """Expose the drift monitors' alarms and fallbacks (read when Prometheus scrapes)."""

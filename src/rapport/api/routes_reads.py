@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException
 
+from rapport.api.routes_erasure import actor_of
+from rapport.api.routes_fairness import gate_policy
 from rapport.api.service import Service
 from rapport.decisions.policy import PolicyError
 from rapport.engine import UnknownEntityError
@@ -31,12 +33,26 @@ def register(app: FastAPI, service: Service) -> None:
         policy = engine.decisions.policy
         return {"version": policy.version, "text": policy.text}
 
-    @app.put("/v1/policy", dependencies=[Depends(require("admin"))])
-    def put_policy(text: Annotated[str, Body(media_type="text/plain")]) -> dict[str, str]:
-        """Replace the policy (YAML); a policy with mistakes is refused with each one named."""
+    @app.put(
+        "/v1/policy",
+        dependencies=[Depends(require("admin"))],
+        responses={409: {"description": "refused: it breaks the fairness thresholds"}},
+    )
+    def put_policy(
+        text: Annotated[str, Body(media_type="text/plain")],
+        actor: Annotated[str, Depends(actor_of)],
+        override_reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Replace the policy (YAML). A policy with mistakes is refused with each one named; one
+        whose fairness over the store's history breaks the thresholds is refused (409) unless
+        ``override_reason`` says why an admin promotes it anyway. Every verdict is audited."""
         try:
             with lock:
-                version = engine.use_policy(text)
+                verdict = gate_policy(engine, text, actor, override_reason)
+                if verdict.promoted:
+                    engine.use_policy(text)
         except PolicyError as error:
             raise HTTPException(422, error.problems) from None
-        return {"version": version}
+        if not verdict.promoted:
+            raise HTTPException(409, verdict.to_dict())
+        return verdict.to_dict()
