@@ -25,7 +25,14 @@ from rapport.cli.common import (
 from rapport.decisions.policy import LoadedPolicy, PolicyError, load_policy
 from rapport.engine import Engine
 from rapport.governance.audit_log import open_audit_log
-from rapport.governance.fairness_check import Comparison, compare, judge_engine, logged_history
+from rapport.governance.fairness_check import (
+    Comparison,
+    PolicyFairness,
+    compare,
+    judge_engine,
+    logged_history,
+    replay_fairness,
+)
 from rapport.governance.promotion import REFUSED, EvidenceMismatchError, active_policy, promote
 from rapport.governance.report_fairness import render_html
 
@@ -149,6 +156,29 @@ def evaluate_fairness(
         print_comparison(comparison)
     if comparison.breaches:
         raise typer.Exit(1)
+
+
+def fairness_beside(
+    engine: Engine, ordered_lines: list[bytes], current_path: Path, out: Path, quiet: bool
+) -> dict[str, Any]:
+    """After ``rapport replay``: the replayed policy's fairness (from the engine that just
+    replayed) beside the current policy's (replayed afresh), judged by the current policy's
+    thresholds; the comparison is written beside the decisions as promotion evidence."""
+    current = _load(current_path, "current policy")
+    standard = current.policy.fairness
+    candidate = engine.decisions.policy
+    report, table = judge_engine(engine, standard)
+    comparison = Comparison(
+        standard,
+        PolicyFairness(candidate.version, candidate.policy.name, report, table),
+        replay_fairness(ordered_lines, current, standard),
+        len(ordered_lines),
+    )
+    evidence = out.with_name(out.stem + ".fairness.json")
+    evidence.write_text(json.dumps(comparison.to_dict(), indent=1, default=str))
+    if not quiet:
+        print_comparison(comparison)
+    return {"fairness_evidence": str(evidence), "fairness_breaches": comparison.breaches}
 
 
 @policy_app.command("promote")
