@@ -22,6 +22,7 @@ from rapport.cli.common import (
     progress_bar,
     read_batches,
 )
+from rapport.cli.governance import fairness_beside
 from rapport.config import EngineConfig
 from rapport.decisions.record import Decision
 from rapport.engine import Engine
@@ -54,6 +55,13 @@ def replay(
     db: Annotated[
         str, typer.Option(help="Store for the run (default: a fresh in-memory one)")
     ] = "memory://",
+    fairness_against: Annotated[
+        Path | None,
+        typer.Option(
+            help="Current policy YAML: report the replayed policy's fairness beside it and "
+            "write OUT's stem + .fairness.json (promotion evidence)"
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Backtest: stream a file in timestamp order through a fresh engine, take every decision the
@@ -79,7 +87,12 @@ def replay(
                     handle.write(json.dumps(_row(decision), sort_keys=True) + "\n")
                     written += 1
             progress.advance(task, len(chunk))
-    summary = {"events": len(lines), "decisions": written, "out": str(out)}
+        fairness = (
+            fairness_beside(engine, ordered, fairness_against, out, as_json)
+            if fairness_against is not None
+            else {}
+        )
+    summary = {"events": len(lines), "decisions": written, "out": str(out), **fairness}
     if as_json:
         emit_json(summary)
     else:
