@@ -12,6 +12,7 @@ ledger record) and the published snapshot (at decision time) build exactly the s
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -172,15 +173,20 @@ def context_line(inputs: Mapping[str, Value], names: Sequence[str]) -> str:
 
 
 def arm_line(arm: Arm, label: str = "") -> str:
+    text = _arm_text(tuple(sorted(arm.features.items())))
+    return f"{label} {text}" if label else text
+
+
+@functools.lru_cache(maxsize=4096)
+def _arm_text(features: tuple[tuple[str, float | str], ...]) -> str:
     parts: list[str] = []
-    for name, value in sorted(arm.features.items()):
+    for name, value in features:
         key = _token(name)
         if isinstance(value, str):
             parts.append(f"{key}={_token(value)}")
         elif value != 0.0:
             parts.append(f"{key}:{value:.6g}")
-    prefix = f"{label} " if label else ""
-    return f"{prefix}|{ARM_NAMESPACE} " + " ".join(parts)
+    return f"|{ARM_NAMESPACE} " + " ".join(parts)
 
 
 def example(
@@ -199,6 +205,7 @@ def example(
     return lines
 
 
+@functools.lru_cache(maxsize=4096)
 def offer_arm(offer: Offer) -> Arm:
     """An offer as an arm: its id, the words of its product, promotional or not, its value."""
     features: dict[str, float | str] = {
