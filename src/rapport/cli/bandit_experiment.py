@@ -171,6 +171,14 @@ def measure(
     bank: SimulatedBank, eligible: Mapping[str, set[str]], customers: int, days: int, seed: int
 ) -> BanditExperiment:
     incomes = {c["customer_id"]: c["annual_income"] for c in bank.truth.customers}
+    traits = {
+        c["customer_id"]: (
+            min(2, int(c["discipline"] * 3)),
+            min(2, int(c["impulsivity"] * 3)),
+            c["life_stage"],
+        )
+        for c in bank.truth.customers
+    }
     made = [d for d in bank.truth.decisions if d["trigger"] == "login"]
     final = [d for d in made if d["day"] >= days - FINAL_DAYS]
     offers = sorted(made[0]["p_accept_by_offer"]) if made else []
@@ -202,11 +210,24 @@ def measure(
             made_offers.append(row["p_accept_by_offer"][next(o for o in ranked if o in allowed)])
         return statistics.fmean(made_offers)
 
+    def by_true_traits(rows: list[dict[str, Any]]) -> float:
+        """The best fixed offer per segment of the customers' *hidden* traits (discipline and
+        impulsivity terciles, life stage), with hindsight: a bound on what any model of those
+        traits, estimated from behavior, could reach."""
+        segments: dict[tuple[object, ...], list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            segments[traits[row["customer_id"]]].append(row)
+        total = 0.0
+        for segment_rows in segments.values():
+            total += max(sum(r["p_accept_by_offer"][o] for r in segment_rows) for o in offers)
+        return total / len(rows)
+
     def figures(rows: list[dict[str, Any]]) -> dict[str, float]:
         chosen = static_choice(rows)
         band = {r["decision_id"]: income_band(incomes[r["customer_id"]]) for r in rows}
         return {
             "static_eligible": static_within_eligibility(rows),
+            "true_trait_segments": by_true_traits(rows),
             "offers": float(len(rows)),
             "bandit": statistics.fmean(r["p_accept"] for r in rows),
             "bandit_realised": statistics.fmean(float(r["accepted"]) for r in rows),

@@ -80,6 +80,11 @@ def summary_table(result: BanditExperiment) -> Table:
         f"{w['bandit'] / w['static_eligible']:.3f}",
     )
     table.add_row(
+        "best fixed offer per segment of the hidden traits",
+        f"{w['true_trait_segments']:.3f}",
+        f"{w['bandit'] / w['true_trait_segments']:.3f}",
+    )
+    table.add_row(
         "oracle (best offer for the customer now)",
         f"{w['oracle']:.3f}",
         f"{result.vs_oracle:.3f} (target >= {TARGET_VS_ORACLE})",
