@@ -34,9 +34,12 @@ def rates_over_time(
         return pd.DataFrame(columns=columns)
     rows = rows.dropna(subset=[attribute])
     # Periods in UTC; the zone is dropped only to let pandas cut periods.
-    periods = rows["time"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period(period_of(rows))
+    period = period_of(rows)
+    periods = rows["time"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period(period)
+    # A week is named by its first day (2026-01-05), a month by itself (2026-01).
+    names = periods.dt.start_time.dt.strftime("%Y-%m-%d" if period == "W" else "%Y-%m")
     grouped = (
-        rows.assign(period=periods.astype(str), group=rows[attribute].astype(str))
+        rows.assign(period=names, group=rows[attribute].astype(str))
         .groupby(["period", "group"], sort=True)[FAVORABLE]
         .agg(decisions="size", favorable_rate="mean")
         .reset_index()
