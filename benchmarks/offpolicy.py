@@ -183,11 +183,11 @@ class OffPolicyResult:
             "## Off-policy evaluation",
             "",
             f"Simulated bank of {self.customers:,} customers over {self.days} days (seed "
-            f"{self.seed}), `next_best_action` at each login. The champion explores uniformly "
-            f"over the eligible offers ({self.champion.decisions:,} decisions logged with their "
-            "propensities, "
-            f"{self.champion.seconds:.0f} s); the challenger is the default policy always "
-            "making an offer, with the savings offer valued five times higher. `rapport "
+            f"{self.seed}), `next_best_action` at each login, the default policy's rules with "
+            "its online learners off. The champion explores uniformly over the eligible offers "
+            f"({self.champion.decisions:,} decisions logged with their propensities, "
+            f"{self.champion.seconds:.0f} s); the challenger is the same rules always making an "
+            "offer, with the savings offer valued five times higher. `rapport "
             "evaluate policy --ledger ... --challenger ... --json` estimated its acceptance "
             f"per decision in {self.evaluate_seconds:.1f} s; "
             f"then the challenger ran live on the same bank ({self.challenger.decisions:,} "
@@ -217,7 +217,8 @@ class OffPolicyResult:
             f"Records left out for missing inputs: {self.report['missing_inputs']}; decisions "
             f"with no answer: {self.report['unanswered']}; the challenger agreed with the "
             f"champion's random offer on {float(self.report['agreement']):.0%} of them "  # type: ignore[arg-type]
-            "(the rest weigh nothing in IPS and SNIPS).",
+            "(the rest weigh nothing in IPS and SNIPS). Measured by `python -m "
+            "benchmarks.offpolicy` (also part of `make bench`).",
             "",
         ]
         return "\n".join(lines)
