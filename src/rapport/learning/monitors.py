@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -139,7 +140,8 @@ class Monitors:
     def __init__(self, host: Host, audit: AuditLog) -> None:
         self.host = host
         self.audit = audit
-        self.alarms: list[Alarm] = []
+        # The latest alarms (each re-arms its stream, so they come at most once per warm-up).
+        self.alarms: deque[Alarm] = deque(maxlen=1000)
         self.alarm_counts: dict[tuple[str, str], int] = {}
         self.fallbacks: dict[str, Fallback] = {}
         self._kinds: dict[str, _KindState] = {}
