@@ -29,6 +29,7 @@ from rapport.engine import Engine
 from rapport.events import EventRejectedError, parse_event
 from rapport.governance.audit_log import open_audit_log
 from rapport.governance.ledger import DecisionErasedError, open_ledger, verify
+from rapport.learning.model_dir import ModelDirError, parse_model_option
 
 audit_app = typer.Typer(help="Audit the decision ledger.", no_args_is_help=True)
 
@@ -55,6 +56,10 @@ def replay(
     db: Annotated[
         str, typer.Option(help="Store for the run (default: a fresh in-memory one)")
     ] = "memory://",
+    model: Annotated[
+        list[str] | None,
+        typer.Option(help="KIND=DIR: decide KIND with the model `rapport train` wrote; repeat"),
+    ] = None,
     fairness_against: Annotated[
         Path | None,
         typer.Option(
@@ -66,6 +71,10 @@ def replay(
 ) -> None:
     """Backtest: stream a file in timestamp order through a fresh engine, take every decision the
     policy triggers, write one JSON object per decision. Same file, same bytes."""
+    try:
+        artifacts = [parse_model_option(value) for value in model or []]
+    except ModelDirError as error:
+        raise typer.BadParameter(str(error), param_hint="--model") from None
     lines: list[tuple[float, int, bytes]] = []
     with progress_bar() as progress:
         for batch in read_batches(events, progress, "read"):
@@ -76,6 +85,8 @@ def replay(
     written, seen = 0, set()
     ordered = [line for _, _, line in lines]
     with Engine(db, config) as engine, out.open("w") as handle, progress_bar() as progress:
+        for artifact in artifacts:
+            engine.decisions.use_model(artifact)
         task = progress.add_task("replay", total=len(ordered))
         for start in range(0, len(ordered), REPLAY_CHUNK):
             chunk = ordered[start : start + REPLAY_CHUNK]

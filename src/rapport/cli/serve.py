@@ -29,16 +29,29 @@ def serve(
         list[str] | None,
         typer.Option(help="KIND=VERSION from the store's model registry, for the challenger"),
     ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(help="KIND=DIR: decide KIND with the model `rapport train` wrote; repeat"),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs)."""
     # Imported here so that every other command starts without loading the web stack.
     from rapport.api.server import run  # noqa: PLC0415
     from rapport.config import EngineConfig  # noqa: PLC0415
     from rapport.engine import Engine  # noqa: PLC0415
+    from rapport.learning.model_dir import ModelDirError, parse_model_option  # noqa: PLC0415
     from rapport.learning.shadow import challenger_from  # noqa: PLC0415
+
+    try:
+        artifacts = [parse_model_option(value) for value in model or []]
+    except ModelDirError as error:
+        raise typer.BadParameter(str(error), param_hint="--model") from None
 
     shadow = challenger_from(challenger, challenger_model or [], db) if challenger else None
     engine = Engine(db, EngineConfig(store_url=db, policy_path=policy), challenger=shadow)
+    for artifact in artifacts:
+        engine.decisions.use_model(artifact)
+        console.print(f"{artifact.kind} decided by model {artifact.version}")
     console.print(f"Rapport on http://{host}:{port} (OpenAPI at /docs), store {db}")
     run(engine, KeyStore(db), host, port)
 

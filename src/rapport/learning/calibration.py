@@ -116,10 +116,13 @@ def calibration_table(
     probabilities: Sequence[float] | NDArray[np.float64],
     labels: Sequence[float] | NDArray[np.float64],
     bins: int = 10,
+    weights: Sequence[float] | NDArray[np.float64] | None = None,
 ) -> list[dict[str, float]]:
-    """Predicted against observed rates by quantile bin of the prediction (the card's table)."""
+    """Predicted against observed rates by quantile bin of the prediction (the card's table);
+    ``count`` is the weight of the bin (a sampled row counts for the decisions it stands for)."""
     p = np.asarray(probabilities, dtype=np.float64)
     y = np.asarray(labels, dtype=np.float64)
+    w = np.ones(len(p)) if weights is None else np.asarray(weights, dtype=np.float64)
     order = np.argsort(p, kind="stable")
     rows: list[dict[str, float]] = []
     for chunk in np.array_split(order, min(bins, max(1, len(p)))):
@@ -127,11 +130,11 @@ def calibration_table(
             continue
         rows.append(
             {
-                "count": float(len(chunk)),
+                "count": float(w[chunk].sum()),
                 "predicted_low": float(p[chunk].min()),
                 "predicted_high": float(p[chunk].max()),
-                "predicted_mean": float(p[chunk].mean()),
-                "observed_rate": float(y[chunk].mean()),
+                "predicted_mean": float(np.average(p[chunk], weights=w[chunk])),
+                "observed_rate": float(np.average(y[chunk], weights=w[chunk])),
             }
         )
     return rows
@@ -141,9 +144,10 @@ def expected_calibration_error(
     probabilities: Sequence[float] | NDArray[np.float64],
     labels: Sequence[float] | NDArray[np.float64],
     bins: int = 10,
+    weights: Sequence[float] | NDArray[np.float64] | None = None,
 ) -> float:
     """Count-weighted mean |predicted - observed| over the quantile bins of the table."""
-    table = calibration_table(probabilities, labels, bins)
+    table = calibration_table(probabilities, labels, bins, weights)
     total = sum(row["count"] for row in table)
     return sum(
         row["count"] * abs(row["predicted_mean"] - row["observed_rate"]) for row in table

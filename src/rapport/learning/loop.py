@@ -96,6 +96,11 @@ class AdaptiveLoop:
             use_policies = getattr(bound, "use_policies", None)
             if callable(use_policies):
                 use_policies(self.policy_of)
+            # A learner whose labels come only for some decisions (fraud reports) sees every
+            # decision too, to learn what the unreported ones were.
+            observe_decision = getattr(bound, "observe_decision", None)
+            if callable(observe_decision) and observe_decision not in service.observers:
+                service.observers.append(observe_decision)
         self.observers: list[OutcomeObserver] = []
         self.paused: set[str] = set()
         """Kinds whose new versions are not published (a drift monitor's fallback holds)."""

@@ -90,18 +90,33 @@ class TrainingTable:
     """Event time of each decision, seconds since the epoch."""
     inputs: list[dict[str, Value]] = field(default_factory=list)
     labels: list[float] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
+    """How many decisions each row stands for (a sampled row stands for several); empty: 1."""
 
-    def add(self, row_id: str, time: float, inputs: dict[str, Value], label: float) -> None:
+    def add(
+        self, row_id: str, time: float, inputs: dict[str, Value], label: float, weight: float = 1.0
+    ) -> None:
+        if weight != 1.0 and not self.weights:
+            self.weights = [1.0] * len(self.ids)
         self.ids.append(row_id)
         self.times.append(time)
         self.inputs.append(inputs)
         self.labels.append(label)
+        if self.weights:
+            self.weights.append(weight)
+
+    def weight_array(self) -> NDArray[np.float64]:
+        if self.weights:
+            return np.asarray(self.weights, dtype=np.float64)
+        return np.ones(len(self.ids), dtype=np.float64)
 
     def digest(self) -> str:
         """sha256 of the rows in canonical JSON: the card's data hash."""
         h = hashlib.sha256()
-        for row in zip(self.ids, self.times, self.labels, self.inputs, strict=True):
-            h.update(json.dumps(row, sort_keys=True, separators=(",", ":")).encode())
+        weights = self.weights or [1.0] * len(self.ids)
+        for row in zip(self.ids, self.times, self.labels, self.inputs, weights, strict=True):
+            data = row if row[4] != 1.0 else row[:4]
+            h.update(json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
             h.update(b"\n")
         return h.hexdigest()
 
@@ -158,11 +173,13 @@ def _dataset(
     columns: Sequence[str],
     categorical: Sequence[str],
     init: NDArray[np.float64] | None,
+    weights: NDArray[np.float64],
     reference: lgb.Dataset | None = None,
 ) -> lgb.Dataset:
     return lgb.Dataset(
         matrix,
         labels,
+        weight=weights,
         feature_name=[f"f{i}" for i in range(len(columns))],
         categorical_feature=[f"f{columns.index(c)}" for c in categorical] or "auto",
         init_score=init,
@@ -182,6 +199,7 @@ def _fit(
     config: GbmConfig,
     rows: Sequence[Mapping[str, Value]],
     y: NDArray[np.float64],
+    w: NDArray[np.float64],
     init: NDArray[np.float64],
     train: NDArray[np.intp],
     valid: NDArray[np.intp],
@@ -191,9 +209,9 @@ def _fit(
     vocab = {n: {v: i for i, v in enumerate(vs)} for n, vs in categories.items() if n in columns}
     matrix = encode_rows(rows, columns, vocab)
     categorical = [c for c in columns if c in vocab]
-    train_set = _dataset(matrix[train], y[train], columns, categorical, init[train])
+    train_set = _dataset(matrix[train], y[train], columns, categorical, init[train], w[train])
     valid_set = _dataset(
-        matrix[valid], y[valid], columns, categorical, init[valid], reference=train_set
+        matrix[valid], y[valid], columns, categorical, init[valid], w[valid], reference=train_set
     )
     booster = lgb.train(
         _params(config),
@@ -215,6 +233,7 @@ def train_scorer(table: TrainingTable, config: GbmConfig | None = None) -> Artif
     config = config or GbmConfig()
     n = len(table.labels)
     y = np.asarray(table.labels, dtype=np.float64)
+    w = table.weight_array()
     train, valid = time_split(table.times, config.validation_share)
     for name, part in (("training", train), ("validation", valid)):
         if len(np.unique(y[part])) < 2:
@@ -239,26 +258,27 @@ def train_scorer(table: TrainingTable, config: GbmConfig | None = None) -> Artif
     ]
     if not varying:
         raise TrainingError("no input varies over the training rows")
-    fit = _fit(config, rows, y, init, train, valid, varying, categories)
+    fit = _fit(config, rows, y, w, init, train, valid, varying, categories)
     if config.max_features is not None and len(varying) > config.max_features:
         gains = fit.booster.feature_importance("gain", iteration=fit.booster.best_iteration)
         ranked = sorted(zip(gains, varying, strict=True), key=lambda g: (-g[0], g[1]))
         kept = sorted(name for gain, name in ranked[: config.max_features] if gain > 0)
-        fit = _fit(config, rows, y, init, train, valid, kept or varying[:1], categories)
+        fit = _fit(config, rows, y, w, init, train, valid, kept or varying[:1], categories)
     columns = fit.columns
     rounds = max(1, fit.booster.best_iteration or fit.booster.current_iteration())
-    calibrator = fit_calibrator(fit.valid_margins, y[valid], config.calibration)
+    calibrator = fit_calibrator(fit.valid_margins, y[valid], config.calibration, w[valid])
     booster = fit.booster
     if config.refit:
         everything = np.arange(n)
         vocab = {n: {v: i for i, v in enumerate(categories[n])} for n in columns if n in categories}
         matrix = encode_rows(rows, columns, vocab)
-        full = _dataset(matrix, y, columns, [c for c in columns if c in vocab], init[everything])
+        categorical = [c for c in columns if c in vocab]
+        full = _dataset(matrix, y, columns, categorical, init[everything], w)
         booster = lgb.train(_params(config), full, num_boost_round=rounds)
     model_text = booster.model_to_string(num_iteration=rounds if not config.refit else -1)
     kept_categories = {c: categories[c] for c in columns if c in categories}
     body = payload(table.kind, model_text, columns, kept_categories, calibrator, config.offset)
-    card = _card(table, config, train, valid, y, fit, calibrator.to_dict(), rounds, n)
+    card = _card(table, config, train, valid, y, w, fit, calibrator.to_dict(), rounds, n)
     return Artifact(table.kind, TYPE, body, card)
 
 
@@ -268,6 +288,7 @@ def _card(
     train: NDArray[np.intp],
     valid: NDArray[np.intp],
     y: NDArray[np.float64],
+    w: NDArray[np.float64],
     fit: _Fit,
     calibration: dict[str, object],
     rounds: int,
@@ -275,6 +296,7 @@ def _card(
 ) -> dict[str, object]:
     times = np.asarray(table.times)
     yv = y[valid]
+    wv = w[valid]
     margins = fit.valid_margins
     # Honest calibration figures: fit the map on one half of the validation slice (by time) and
     # measure it on the other, both ways round, so that no row grades a map it helped fit.
@@ -288,9 +310,9 @@ def _card(
         if len(np.unique(part_y)) < 2:
             crossed[test_part] = float(np.mean(yv))
             continue
-        cal = fit_calibrator(margins[fit_part], part_y, config.calibration)
+        cal = fit_calibrator(margins[fit_part], part_y, config.calibration, wv[fit_part])
         crossed[test_part] = cal.probabilities(margins[test_part])
-    base_rate = float(np.mean(y[train]))
+    base_rate = float(np.average(y[train], weights=w[train]))
     gains = fit.booster.feature_importance("gain", iteration=fit.booster.best_iteration)
     total_gain = float(np.sum(gains)) or 1.0
     return {
@@ -317,20 +339,25 @@ def _card(
             for c, g in sorted(zip(fit.columns, gains, strict=True), key=lambda t: -t[1])
         ],
         "validation": {
-            "roc_auc": round(float(roc_auc_score(yv, margins)), 4),
-            "average_precision": round(float(average_precision_score(yv, margins)), 4),
-            "brier": round(float(brier_score_loss(yv, crossed)), 6),
-            "brier_of_base_rate": round(
-                float(brier_score_loss(yv, np.full(len(yv), base_rate))), 6
+            "roc_auc": round(float(roc_auc_score(yv, margins, sample_weight=wv)), 4),
+            "average_precision": round(
+                float(average_precision_score(yv, margins, sample_weight=wv)), 4
             ),
-            "expected_calibration_error": round(expected_calibration_error(crossed, yv), 5),
+            "brier": round(float(brier_score_loss(yv, crossed, sample_weight=wv)), 6),
+            "brier_of_base_rate": round(
+                float(brier_score_loss(yv, np.full(len(yv), base_rate), sample_weight=wv)), 6
+            ),
+            "expected_calibration_error": round(
+                expected_calibration_error(crossed, yv, weights=wv), 5
+            ),
             "note": "rank metrics from held-out margins; Brier and calibration cross-fitted on "
             "the two halves of the validation slice",
         },
         "calibration": {
             "map": calibration,
             "table": [
-                {k: round(v, 5) for k, v in row.items()} for row in calibration_table(crossed, yv)
+                {k: round(v, 5) for k, v in row.items()}
+                for row in calibration_table(crossed, yv, weights=wv)
             ],
         },
         "trees": rounds,

@@ -27,7 +27,8 @@ from rapport.profiles.state import State
 SLOTS = 32
 """Attributes a profile keeps (an event may carry up to 64; beyond this many distinct names the
 newcomers are counted as dropped)."""
-_TEXT_CODE_MODULUS = float(1 << 24)
+# Below a million, so that a code survives the six significant digits decisions record.
+_TEXT_CODE_MODULUS = 999_983.0
 
 
 def _key(name: str) -> float:

@@ -1,0 +1,197 @@
+"""Fraud learning online: delayed fraud reports teach a LightGBM model boosted from the behavioral
+score, refitted on everything labelled so far and published at the loop's bounded intervals.
+
+Labels come late and one-sided. A ``fraud_report`` confirms a fraud (or clears a suspicion)
+days after the screening; most transactions are never reported at all, and those are the
+genuine ones — but only once enough time has passed for a report to have come. So the learner
+keeps:
+
+- every confirmed fraud and every cleared report, with the inputs its screening *recorded*
+  (the joined ledger record, never today's profile);
+- a deterministic sample of all other screenings (it sees each decision through the decision
+  service's observer hook, ``observe_decision``), each standing for ``1 / negative_sample``
+  decisions; a sampled screening becomes a genuine example once it is ``maturity_days`` old
+  without a report, and a report arriving later still turns it into a fraud.
+
+``publish`` refits on the matured window only (decisions at least ``maturity_days`` old, where
+both classes have had time to show), with a time-ordered validation split and calibration as
+``rapport train`` does. The trees start from the built-in behavioral log-odds (a LightGBM
+*offset*), so with few labels the model stays close to the transparent score, and its terms
+remain among the reasons; with more labels the trees correct it wherever the data disagree.
+Until ``min_positives`` frauds have matured, nothing is published and decisions keep the
+behavioral model. Every refit is bounded (``max_rows``), so publication cost does not grow with
+history.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rapport.decisions.record import Decision, Value
+from rapport.learning.artifact import Artifact
+from rapport.learning.loop import learner
+from rapport.learning.outcomes import JoinedOutcome
+from rapport.learning.training import GbmConfig, TrainingError, TrainingTable, train_scorer
+
+DAY = 86400.0
+_IGNORED = frozenset({"event.type"})
+
+
+class OnlineFraudOptions(BaseModel):
+    """Options of the ``lightgbm-fraud`` learner (the policy's ``learning.fraud.options``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    maturity_days: float = Field(default=14.0, gt=0.0, le=365.0)
+    """Days after which an unreported screening counts as genuine (and the window trained on
+    ends): long enough for most reports to have come."""
+    negative_sample: float = Field(default=0.2, gt=0.0, le=1.0)
+    """Share of unreported screenings kept as genuine examples (each weighs 1/share)."""
+    max_rows: int = Field(default=60_000, ge=1_000)
+    """Most examples a refit uses: the newest genuine ones are kept, frauds first."""
+    min_positives: int = Field(default=30, ge=5)
+    """Matured frauds needed before a model is published."""
+    validation_share: float = Field(default=0.25, gt=0.0, lt=0.9)
+    """Latest share of the matured window held out for early stopping and calibration."""
+    max_features: int = Field(default=32, ge=1)
+    """Most recorded inputs the model reads."""
+    learning_rate: float = Field(default=0.05, gt=0.0, le=1.0)
+    """Shrinkage of each tree."""
+    num_leaves: int = Field(default=15, ge=2, le=255)
+    """Leaves per tree."""
+    max_rounds: int = Field(default=300, ge=1, le=5000)
+    """Most trees per refit."""
+
+
+def _sampled(decision_id: str, share: float) -> bool:
+    """A deterministic coin per decision: replaying the same history samples the same rows."""
+    digest = hashlib.blake2b(decision_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / float(1 << 64) < share
+
+
+def _epoch(decision: Decision) -> float:
+    return dt.datetime.fromisoformat(decision.event_time).timestamp()
+
+
+def _features(inputs: Mapping[str, Value]) -> dict[str, Value]:
+    return {k: v for k, v in inputs.items() if v is not None and k not in _IGNORED}
+
+
+Example = tuple[float, dict[str, Value], float, float]
+"""(decision time, recorded inputs, label, weight)."""
+
+
+class OnlineFraudLearner:
+    """Learns ``fraud`` from delayed reports; see the module docstring."""
+
+    def __init__(self, kind: str, options: OnlineFraudOptions) -> None:
+        if kind != "fraud":
+            raise ValueError(f"lightgbm-fraud learns fraud decisions, not {kind}")
+        self.kind = kind
+        self.options = options
+        self.labelled: dict[str, Example] = {}
+        """Decision id -> a reported example (fraud or cleared)."""
+        self.pending: collections.OrderedDict[str, tuple[float, dict[str, Value]]] = (
+            collections.OrderedDict()
+        )
+        """Sampled unreported screenings, oldest first."""
+        self.now = float("-inf")
+        self._changed = False
+        self.published: Artifact | None = None
+        self.refits = 0
+
+    # --- what the loop and the decision service hand over ---------------------------------
+
+    def observe_decision(self, decision: Decision, spaces: object = None) -> None:
+        """Every decision taken (the service's observer hook): sample the screenings."""
+        if decision.kind != self.kind:
+            return
+        when = _epoch(decision)
+        self.now = max(self.now, when)
+        if decision.decision_id in self.labelled or decision.decision_id in self.pending:
+            return
+        if _sampled(decision.decision_id, self.options.negative_sample):
+            self.pending[decision.decision_id] = (when, _features(decision.inputs))
+            self._changed = True
+            # Bounded memory: beyond the newest max_rows sampled screenings, the oldest go.
+            while len(self.pending) > self.options.max_rows:
+                self.pending.popitem(last=False)
+
+    def learn_one(self, outcome: JoinedOutcome) -> None:
+        decision = outcome.decision
+        if decision.kind != self.kind or outcome.label is None:
+            return
+        self.now = max(self.now, outcome.event.epoch)
+        self.pending.pop(decision.decision_id, None)
+        self.labelled[decision.decision_id] = (
+            _epoch(decision),
+            _features(decision.inputs),
+            float(outcome.label),
+            1.0,
+        )
+        self._changed = True
+
+    # --- what decisions get ---------------------------------------------------------------
+
+    def table(self) -> TrainingTable:
+        """The matured window: decisions at least ``maturity_days`` old, both classes."""
+        options = self.options
+        horizon = self.now - options.maturity_days * DAY
+        table = TrainingTable(self.kind)
+        rows: list[tuple[float, str, dict[str, Value], float, float]] = [
+            (when, key, inputs, label, weight)
+            for key, (when, inputs, label, weight) in self.labelled.items()
+            if when <= horizon
+        ]
+        weight = 1.0 / options.negative_sample
+        genuine = [
+            (when, key, inputs, 0.0, weight)
+            for key, (when, inputs) in self.pending.items()
+            if when <= horizon
+        ]
+        room = max(0, options.max_rows - len(rows))
+        rows += genuine[-room:] if room else []
+        for when, key, inputs, label, w in sorted(rows, key=lambda r: (r[0], r[1])):
+            table.add(key, when, inputs, label, w)
+        return table
+
+    def publish(self) -> Artifact | None:
+        if not self._changed:
+            return None
+        table = self.table()
+        positives = sum(1 for label in table.labels if label > 0.5)
+        if positives < self.options.min_positives:
+            return None
+        options = self.options
+        config = GbmConfig(
+            validation_share=options.validation_share,
+            max_features=options.max_features,
+            learning_rate=options.learning_rate,
+            num_leaves=options.num_leaves,
+            max_rounds=options.max_rounds,
+            offset="fraud-behavioral",
+            threads=1,
+        )
+        try:
+            artifact = train_scorer(table, config)
+        except TrainingError:
+            return None
+        self._changed = False
+        self.refits += 1
+        self.published = Artifact(
+            artifact.kind,
+            artifact.type,
+            artifact.payload,
+            {**dict(artifact.card), "learner": "lightgbm-fraud", "options": options.model_dump()},
+        )
+        return self.published
+
+
+@learner("lightgbm-fraud")
+def make_learner(kind: str, options: Mapping[str, object]) -> OnlineFraudLearner:
+    return OnlineFraudLearner(kind, OnlineFraudOptions.model_validate(dict(options)))
