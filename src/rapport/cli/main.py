@@ -20,6 +20,7 @@ from rapport.cli.ingest import ingest
 from rapport.cli.profile import profile
 from rapport.cli.serve import keys_app, serve
 from rapport.cli.simulate import simulate
+from rapport.cli.train import train
 
 app = typer.Typer(
     name="rapport",
@@ -34,6 +35,7 @@ app.command()(demo)
 app.command()(catalog)
 app.command()(simulate)
 app.command()(replay)
+app.command()(train)
 app.command()(explain)
 app.command()(erase)
 audit_app.command("export")(audit_export)
