@@ -232,8 +232,8 @@ CREATE TABLE IF NOT EXISTS decisions (
     action TEXT NOT NULL,
     event_time REAL NOT NULL,
     body BLOB NOT NULL,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
+    prev_hash BLOB NOT NULL,
+    hash BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS decisions_by_customer
     ON decisions (customer_ref, kind, action, event_time);
@@ -242,6 +242,8 @@ CREATE INDEX IF NOT EXISTS decisions_by_trigger ON decisions (trigger_ref, kind)
 CREATE TABLE IF NOT EXISTS policies (version TEXT PRIMARY KEY, text TEXT NOT NULL);
 """
 _STORED = "seq, decision_id, kind, action, event_time, body, prev_hash, hash"
+# The chain hashes are stored as their 32 raw bytes (half their hex): records must stay within
+# the 1 KiB budget with their sealed body, and the hashes would otherwise take an eighth of it.
 
 
 class LedgerFormatError(RuntimeError):
@@ -257,8 +259,8 @@ def _stored(row: tuple[object, ...]) -> StoredDecision:
         str(action),
         float(event_time),  # type: ignore[arg-type]
         bytes(body),  # type: ignore[call-overload]
-        str(prev_hash),
-        str(digest),
+        bytes(prev_hash).hex(),  # type: ignore[call-overload]
+        bytes(digest).hex(),  # type: ignore[call-overload]
     )
 
 
@@ -309,7 +311,7 @@ class SqliteLedger:
             last = connection.execute(
                 "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1"
             ).fetchone()
-            position, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
+            position, prev = (int(last[0]) + 1, bytes(last[1]).hex()) if last else (1, GENESIS)
             record, chained = _chained(decision, sealer, position, prev)
             connection.execute(
                 "INSERT INTO decisions (seq, decision_id, customer_ref, trigger_ref, kind, action, "
@@ -323,8 +325,8 @@ class SqliteLedger:
                     record.action,
                     record.event_time,
                     record.body,
-                    record.prev_hash,
-                    record.hash,
+                    bytes.fromhex(record.prev_hash),
+                    bytes.fromhex(record.hash),
                 ),
             )
             connection.execute("COMMIT")
