@@ -91,29 +91,28 @@ class TrainingTable:
     inputs: list[dict[str, Value]] = field(default_factory=list)
     labels: list[float] = field(default_factory=list)
     weights: list[float] = field(default_factory=list)
-    """How many decisions each row stands for (a sampled row stands for several); empty: 1."""
+    """How many decisions each row stands for (a sampled row stands for several); rows added
+    without ``add`` weigh 1."""
 
     def add(
         self, row_id: str, time: float, inputs: dict[str, Value], label: float, weight: float = 1.0
     ) -> None:
-        if weight != 1.0 and not self.weights:
-            self.weights = [1.0] * len(self.ids)
+        if len(self.weights) < len(self.ids):
+            self.weights += [1.0] * (len(self.ids) - len(self.weights))
         self.ids.append(row_id)
         self.times.append(time)
         self.inputs.append(inputs)
         self.labels.append(label)
-        if self.weights:
-            self.weights.append(weight)
+        self.weights.append(weight)
 
     def weight_array(self) -> NDArray[np.float64]:
-        if self.weights:
-            return np.asarray(self.weights, dtype=np.float64)
-        return np.ones(len(self.ids), dtype=np.float64)
+        weights = self.weights + [1.0] * (len(self.ids) - len(self.weights))
+        return np.asarray(weights, dtype=np.float64)
 
     def digest(self) -> str:
         """sha256 of the rows in canonical JSON: the card's data hash."""
         h = hashlib.sha256()
-        weights = self.weights or [1.0] * len(self.ids)
+        weights = self.weight_array().tolist()
         for row in zip(self.ids, self.times, self.labels, self.inputs, weights, strict=True):
             data = row if row[4] != 1.0 else row[:4]
             h.update(json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
