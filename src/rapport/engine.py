@@ -192,7 +192,7 @@ class Engine:
             parsed = parse_batch(events, received_at)
             candidates = parsed.candidates
             # Principle 7: protected values leave the event here, before anything is logged.
-            protected = take_protected(candidates)
+            protected = take_protected(candidates, parsed.letters)
             for attempt in range(self.config.max_conflict_retries + 1):
                 try:
                     verdicts = self._apply(candidates, parsed.letters, received_at)
