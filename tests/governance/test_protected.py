@@ -218,3 +218,19 @@ def test_the_import_check_would_see_an_import() -> None:
     root = Path(rapport.__file__).parent
     probe = root / "engine.py"
     assert PROTECTED_MODULE in _imports(probe, "rapport.engine")
+
+
+def test_rejected_inputs_keep_no_protected_values() -> None:
+    update = json.loads(_sentinel_events()[0])
+    conflicting = {**update, "payload": {**update["payload"], "attributes": {"x": 1}}}
+    broken = json.dumps({**update, "event_id": "broken", "colour": "red"})
+    with Engine("memory://") as engine:
+        engine.ingest([json.dumps(update)])
+        report = engine.ingest([json.dumps(conflicting), broken, broken[:-30]])
+        letters = engine.dead_letters()
+    assert report.rejected == 3
+    assert len(letters) == 3
+    for letter in letters:
+        assert SENTINEL not in letter.raw, letter.code
+        assert "7654321" not in letter.raw
+    assert any("withheld" in letter.raw for letter in letters)

@@ -13,10 +13,11 @@ ignored, so that late or replayed events never roll a value back.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -25,6 +26,7 @@ import msgspec
 from rapport.events.model import CustomerUpdateEvent
 from rapport.events.validation import canonical_json
 from rapport.profiles.admission import Candidate
+from rapport.store.protocols import DeadLetter
 
 ProtectedValue = str | int | float | bool | None
 
@@ -60,14 +62,19 @@ class ProtectedStore(Protocol):
     def close(self) -> None: ...
 
 
-def take_protected(candidates: Iterable[Candidate]) -> dict[int, ProtectedUpdate]:
+def take_protected(
+    candidates: Iterable[Candidate], letters: list[DeadLetter] | None = None
+) -> dict[int, ProtectedUpdate]:
     """Take the protected values out of customer_update candidates, in place.
 
-    Each such candidate's event and stored body lose their ``protected`` part (its idempotency
-    digest, computed on the event as sent, is kept); the values are returned for the protected
-    store, by the candidate's input index (so that only the accepted ones are kept). Calling it
-    again on the same candidates returns nothing more.
+    Each such candidate's event, stored body and raw input (what a dead letter would keep, should
+    the event be rejected later) lose their ``protected`` part (its idempotency digest, computed
+    on the event as sent, is kept); the values are returned for the protected store, by the
+    candidate's input index (so that only the accepted ones are kept). Inputs already rejected
+    (``letters``) have theirs withheld in place. Calling it again returns nothing more.
     """
+    if letters is not None:
+        letters[:] = [withhold_protected(letter) for letter in letters]
     updates: dict[int, ProtectedUpdate] = {}
     for candidate in candidates:
         event = candidate.event
@@ -79,11 +86,33 @@ def take_protected(candidates: Iterable[Candidate]) -> dict[int, ProtectedUpdate
         )
         candidate.event = stripped
         candidate.body = canonical_json(stripped)
+        candidate.raw = candidate.body
         if values:
             updates[candidate.index] = ProtectedUpdate(
                 event.customer_id, event.timestamp.timestamp(), values
             )
     return updates
+
+
+WITHHELD = "[withheld: protected attributes are kept apart]"
+# For rejected text that is not even JSON: a "protected" object without nested braces.
+_PROTECTED_TEXT = re.compile(r'"protected"\s*:\s*\{[^{}]*\}?')
+
+
+def withhold_protected(letter: DeadLetter) -> DeadLetter:
+    """A dead letter without the protected values its raw input carried (best effort on text
+    that is not JSON): rejected input is kept, but not the data principle 7 keeps apart."""
+    if '"protected"' not in letter.raw:
+        return letter
+    try:
+        data = json.loads(letter.raw)
+    except ValueError:
+        return replace(letter, raw=_PROTECTED_TEXT.sub(f'"protected": "{WITHHELD}"', letter.raw))
+    payload = data.get("payload") if isinstance(data, dict) else None
+    if isinstance(payload, dict) and "protected" in payload:
+        payload["protected"] = WITHHELD
+        return replace(letter, raw=json.dumps(data))
+    return letter
 
 
 class MemoryProtectedStore:
