@@ -19,6 +19,7 @@ from rapport.governance.ledger import verify
 from rapport.learning.artifact import Artifact, loader
 from rapport.learning.challenger import Challenger, judge
 from rapport.learning.model import Arm, Chooser, Model
+from rapport.learning.model_dir import write_model_dir
 from rapport.learning.shadow import challenger_from, judge_shadow
 from tests.profiles.samples import at, debit, event, salary
 
@@ -139,8 +140,17 @@ def test_a_challenger_names_its_models_from_the_registry(tmp_path: Path) -> None
     assert model is not None
     assert model.version == version
     assert challenger.model("fraud") is None
-    with pytest.raises(ValueError, match="not in the registry"):
+    with pytest.raises(ValueError, match="nor in the registry"):
         challenger_from(policy, [f"{KIND}=missing-1"], db)
+    # Or a `rapport train` folder, checked to serve the kind it is given for.
+    folder = tmp_path / "model"
+    write_model_dir(Artifact(KIND, "test-shadow-uniform", b"v3"), folder)
+    from_folder = challenger_from(policy, [f"{KIND}={folder}"], db).model(KIND)
+    assert from_folder is not None
+    assert from_folder.version.startswith("test-shadow-uniform-")
+    assert from_folder.version != version
+    with pytest.raises(ValueError, match="serves next_best_action, not fraud"):
+        challenger_from(policy, [f"fraud={folder}"], db)
     assert KINDS[KIND].model_version != version
 
 

@@ -37,8 +37,8 @@ ModelOption = Annotated[
     list[str] | None,
     typer.Option(
         "--model",
-        help="KIND=VERSION: the challenger decides KIND with this model version from the "
-        "store's model registry (repeatable)",
+        help="KIND=DIR (a `rapport train` folder) or KIND=VERSION (from the store's model "
+        "registry): the challenger decides KIND with this model (repeatable)",
     ),
 ]
 KindOption = Annotated[str, typer.Option("--kind", help="Decision kind to evaluate")]

@@ -27,7 +27,7 @@ def serve(
     ] = None,
     challenger_model: Annotated[
         list[str] | None,
-        typer.Option(help="KIND=VERSION from the store's model registry, for the challenger"),
+        typer.Option(help="KIND=DIR or KIND=VERSION (from the registry), for the challenger"),
     ] = None,
     model: Annotated[
         list[str] | None,

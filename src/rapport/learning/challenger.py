@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rapport.decisions.kinds import Outcome
 from rapport.decisions.policy import LoadedPolicy
@@ -23,6 +24,7 @@ from rapport.events.model import BaseEvent
 from rapport.governance.ledger import DecisionLedger, MemoryLedger
 from rapport.learning.artifact import Artifact
 from rapport.learning.model import Model
+from rapport.learning.model_dir import read_model_dir
 from rapport.learning.offpolicy import Estimate, LoggedBandit, Round, evaluate, on_policy
 from rapport.learning.outcomes import JoinedOutcome, join
 from rapport.learning.registry import MemoryRegistry, ModelRegistry
@@ -91,17 +93,20 @@ class Challenger:
 
 
 def named_models(specs: Iterable[str], registry: ModelRegistry) -> list[Artifact]:
-    """``KIND=VERSION`` specs -> the artifacts, from the registry beside the ledger."""
+    """``KIND=DIR`` (a ``rapport train`` folder) or ``KIND=VERSION`` (from the registry beside
+    the ledger) specs -> the artifacts, each checked to serve its kind."""
     found = []
     for spec in specs:
-        kind, sep, version = spec.partition("=")
+        kind, sep, name = spec.partition("=")
         if not sep or kind not in KINDS:
-            raise ValueError(f"{spec!r}: expected KIND=VERSION with KIND one of {sorted(KINDS)}")
-        artifact = registry.get(version)
+            raise ValueError(
+                f"{spec!r}: expected KIND=DIR or KIND=VERSION, KIND in {sorted(KINDS)}"
+            )
+        artifact = read_model_dir(Path(name)) if Path(name).is_dir() else registry.get(name)
         if artifact is None:
-            raise ValueError(f"model {version!r} is not in the registry")
+            raise ValueError(f"model {name!r} is neither a model folder nor in the registry")
         if artifact.kind != kind:
-            raise ValueError(f"model {version!r} serves {artifact.kind}, not {kind}")
+            raise ValueError(f"model {name!r} serves {artifact.kind}, not {kind}")
         found.append(artifact)
     return found
 
