@@ -17,6 +17,7 @@ from rapport.cli.evaluate_bandit import bandit as evaluate_bandit
 from rapport.cli.evaluate_policy import policy as evaluate_policy
 from rapport.cli.governance import evaluate_fairness, policy_app, report_app
 from rapport.cli.ingest import ingest
+from rapport.cli.outcomes import outcomes
 from rapport.cli.profile import profile
 from rapport.cli.serve import keys_app, serve
 from rapport.cli.simulate import simulate
@@ -50,6 +51,7 @@ app.add_typer(challenger_app, name="challenger")
 app.add_typer(policy_app, name="policy")
 app.add_typer(report_app, name="report")
 app.command(name="dead-letters")(dead_letters)
+app.command()(outcomes)
 
 if __name__ == "__main__":
     app()
