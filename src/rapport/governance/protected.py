@@ -24,7 +24,7 @@ from typing import Protocol
 import msgspec
 
 from rapport.events.model import CustomerUpdateEvent
-from rapport.events.validation import canonical_json
+from rapport.events.validation import canonical_json, raw_text
 from rapport.profiles.admission import Candidate
 from rapport.store.protocols import DeadLetter
 
@@ -86,7 +86,7 @@ def take_protected(
         )
         candidate.event = stripped
         candidate.body = canonical_json(stripped)
-        candidate.raw = candidate.body
+        candidate.raw = withhold_text(raw_text(candidate.raw))
         if values:
             updates[candidate.index] = ProtectedUpdate(
                 event.customer_id, event.timestamp.timestamp(), values
@@ -99,20 +99,27 @@ WITHHELD = "[withheld: protected attributes are kept apart]"
 _PROTECTED_TEXT = re.compile(r'"protected"\s*:\s*\{[^{}]*\}?')
 
 
-def withhold_protected(letter: DeadLetter) -> DeadLetter:
-    """A dead letter without the protected values its raw input carried (best effort on text
-    that is not JSON): rejected input is kept, but not the data principle 7 keeps apart."""
-    if '"protected"' not in letter.raw:
-        return letter
+def withhold_text(text: str) -> str:
+    """Raw input without the protected values it carried (best effort on text that is not
+    JSON); anything without a ``"protected"`` key comes back unchanged."""
+    if '"protected"' not in text:
+        return text
     try:
-        data = json.loads(letter.raw)
+        data = json.loads(text)
     except ValueError:
-        return replace(letter, raw=_PROTECTED_TEXT.sub(f'"protected": "{WITHHELD}"', letter.raw))
+        return _PROTECTED_TEXT.sub(f'"protected": "{WITHHELD}"', text)
     payload = data.get("payload") if isinstance(data, dict) else None
     if isinstance(payload, dict) and "protected" in payload:
         payload["protected"] = WITHHELD
-        return replace(letter, raw=json.dumps(data))
-    return letter
+        return json.dumps(data)
+    return text
+
+
+def withhold_protected(letter: DeadLetter) -> DeadLetter:
+    """A dead letter without the protected values its raw input carried: rejected input is
+    kept, but not the data principle 7 keeps apart."""
+    raw = withhold_text(letter.raw)
+    return letter if raw is letter.raw else replace(letter, raw=raw)
 
 
 class MemoryProtectedStore:
