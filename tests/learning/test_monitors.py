@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 import pytest
 import yaml
-from prometheus_client import generate_latest
+from fastapi.testclient import TestClient
 
 from rapport import Engine
-from rapport.api.metrics import Metrics
+from rapport.api import create_app
+from rapport.api.keys import KeyStore
 from rapport.config import EngineConfig
 from rapport.decisions.monitor_policy import Adwin, PageHinkley
 from rapport.decisions.policy import PolicyError, load_policy, parse_policy
@@ -117,6 +118,21 @@ def _history() -> list[dict[str, object]]:
     return events + [debit(f"d{i}", at(1 + i), 40.0 + i) for i in range(10)]
 
 
+def _inject_outcome_drift(engine: Engine, customer: str, rnd: random.Random) -> None:
+    """Half the offers are taken, then (the injected drift) none at all; until a fallback."""
+    for i in range(500):
+        decision = engine.decide(KIND, customer, request_id=f"r{i}")
+        assert decision.model_versions[KIND].startswith("test-monitor-uniform")
+        answer = {
+            "decision_id": decision.decision_id,
+            "offer_id": str(decision.details["offer_id"]),
+            "response": "accepted" if i < 250 and rnd.random() < 0.5 else "declined",
+        }
+        engine.ingest([event(f"resp-{i}", "offer_response", answer, at(12, i / 60))])
+        if engine.monitors is not None and engine.monitors.fallbacks:
+            return
+
+
 def test_outcome_drift_switches_to_rules_only_visibly(
     tmp_path: object, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -124,35 +140,19 @@ def test_outcome_drift_switches_to_rules_only_visibly(
     path = f"{tmp_path}/policy.yaml"
     with open(path, "w") as handle:
         handle.write(_policy_text(monitor))
-    metrics = Metrics()
     rnd = random.Random(11)
-    with Engine("memory://", EngineConfig(policy_path=path)) as engine:
+    db = f"{tmp_path}/r.db"
+    keys = KeyStore(db)
+    admin, reader = keys.create(["admin"]), keys.create(["read"])[1]
+    with (
+        Engine(db, EngineConfig(store_url=db, policy_path=path)) as engine,
+        TestClient(create_app(engine, keys)) as client,
+    ):
         engine.ingest(_history())
         engine.decisions.use_model(_model("learned"))
-        metrics.watch(lambda: engine.monitors)
         customer = str(_history()[0]["customer_id"])
         caplog.set_level(logging.WARNING, "rapport.learning.monitors")
-        answers = []
-        for i in range(500):
-            decision = engine.decide(KIND, customer, request_id=f"r{i}")
-            assert decision.model_versions[KIND].startswith("test-monitor-uniform")
-            # Half the offers were taken, then (the injected drift) none at all.
-            accepted = i < 250 and rnd.random() < 0.5
-            answers.append(
-                event(
-                    f"resp-{i}",
-                    "offer_response",
-                    {
-                        "decision_id": decision.decision_id,
-                        "offer_id": str(decision.details["offer_id"]),
-                        "response": "accepted" if accepted else "declined",
-                    },
-                    at(12, i / 60),
-                )
-            )
-            engine.ingest([answers[-1]])
-            if engine.monitors is not None and engine.monitors.fallbacks:
-                break
+        _inject_outcome_drift(engine, customer, rnd)
         monitors = engine.monitors
         assert monitors is not None
         alarm = monitors.alarms[0]
@@ -167,17 +167,29 @@ def test_outcome_drift_switches_to_rules_only_visibly(
         acts = [record.act for record in monitors.audit.scan()]
         assert acts == ["monitor.alarm", "monitor.fallback"]
         assert monitors.audit.verify().ok
-        scraped = generate_latest(metrics.registry).decode()
+        scraped = client.get("/metrics").text
         assert 'rapport_monitor_fallback{kind="next_best_action",mode="rules_only"} 1.0' in scraped
         assert (
             'rapport_monitor_alarms_total{kind="next_best_action",stream="outcome_rate"} 1.0'
             in scraped
         )
         assert any("falls back to rules_only" in r.getMessage() for r in caplog.records)
-        monitors.resume(KIND, "risk-officer", "reviewed: campaign ended, rates expected to fall")
+        shown = client.get("/v1/monitors", headers={"X-API-Key": reader}).json()
+        assert shown["fallbacks"][KIND]["mode"] == "rules_only"
+        assert shown["alarms"][0]["stream"] == "outcome_rate"
+        # Lifting the fallback takes an admin and a reason, and is audited with the key's id.
+        resume = f"/v1/monitors/{KIND}/resume"
+        reason = {"reason": "reviewed: the campaign ended, rates were expected to fall"}
+        assert client.post(resume, json=reason, headers={"X-API-Key": reader}).status_code == 403
+        assert client.post(resume, json={}, headers={"X-API-Key": admin[1]}).status_code == 422
+        lifted = client.post(resume, json=reason, headers={"X-API-Key": admin[1]})
+        assert lifted.status_code == 200
         assert KIND not in engine.learning.paused
-        assert 'mode="rules_only"' not in generate_latest(metrics.registry).decode()
-        assert [r.act for r in monitors.audit.scan()][-1] == "monitor.resumed"
+        assert 'mode="rules_only"' not in client.get("/metrics").text
+        last = list(monitors.audit.scan())[-1]
+        assert (last.act, last.actor) == ("monitor.resumed", f"api:{admin[0]}")
+        again = client.post(resume, json=reason, headers={"X-API-Key": admin[1]})
+        assert again.status_code == 404
 
 
 def test_the_monitors_section_is_validated() -> None:

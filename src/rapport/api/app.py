@@ -13,7 +13,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from rapport.api import routes_decisions, routes_erasure, routes_fairness, routes_reads
+from rapport.api import (
+    routes_decisions,
+    routes_erasure,
+    routes_fairness,
+    routes_monitors,
+    routes_reads,
+)
 from rapport.api.keys import KeyStore
 from rapport.api.service import Service
 from rapport.engine import Engine
@@ -56,4 +62,5 @@ def create_app(engine: Engine, keys: KeyStore) -> FastAPI:
     routes_reads.register(app, service)
     routes_erasure.register(app, service)
     routes_fairness.register(app, service)
+    routes_monitors.register(app, service)
     return app
