@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -37,6 +36,7 @@ from rapport.learning.challenger import (
 )
 from rapport.learning.offpolicy import LoggedBandit, Round, evaluate, on_policy
 from rapport.learning.registry import open_registry
+from rapport.store.connect import connect
 
 if TYPE_CHECKING:
     from rapport.decisions.service import Spaces
@@ -98,9 +98,8 @@ class SqliteShadowLog:
     challenger version (a re-sent trigger is recorded once)."""
 
     def __init__(self, path: str | Path) -> None:
-        self.connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA busy_timeout=10000")
+        # WAL with synchronous=NORMAL: a shadow row per decision must not cost a disk sync.
+        self.connection = connect(path)
         self.connection.execute(
             "CREATE TABLE IF NOT EXISTS shadow_decisions (champion_decision_id TEXT NOT NULL, "
             "challenger_version TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, "
