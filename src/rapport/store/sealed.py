@@ -44,6 +44,7 @@ PERSONAL_ENTITIES = frozenset({"customer", "device"})
 
 _SCAN_CHUNK = 1000
 _ENTITY_CACHE_LIMIT = 200_000
+_LOOKED_UP_LIMIT = 100_000
 
 
 class EntityPseudonyms:
@@ -68,28 +69,37 @@ class SealedEventLog:
         self.inner = inner
         self._keys = keys
         self._customers = EntityPseudonyms(keys.pseudonym)
+        # Ingest looks a batch's ids up, then appends the new ones: the pseudonyms looked up
+        # since the last append are kept for it (event ids never repeat: no longer-lived cache).
+        self._looked_up: dict[str, str] = {}
 
     def append(self, records: Sequence[EventRecord]) -> None:
         if not records:
             self.inner.append(records)
             return
         pseudonym, customer_ref = self._keys.pseudonym, self._customers
+        looked_up = self._looked_up
         refs = {r.customer_id: customer_ref(r.customer_id) for r in records}
         keys = self._keys.for_writing(set(refs.values()))
         sealed: list[EventRecord] = []
         for r in records:
             ref = refs[r.customer_id]
-            event_ref = pseudonym(r.event_id)
+            event_ref = looked_up.get(r.event_id) or pseudonym(r.event_id)
             plaintext = b"\0".join((r.event_id.encode(), r.customer_id.encode(), r.body))
             body = seal(keys[ref], plaintext, event_ref.encode())
             sealed.append(
                 EventRecord(event_ref, r.type, ref, r.time, r.digest, body, r.merchant_id)
             )
+        self._looked_up = {}
         self.inner.append(sealed)
 
     def lookup(self, event_ids: Collection[str]) -> dict[str, EventRecord]:
         pseudonym = self._keys.pseudonym
-        by_ref = {pseudonym(event_id): event_id for event_id in event_ids}
+        looked_up = {event_id: pseudonym(event_id) for event_id in event_ids}
+        if len(self._looked_up) > _LOOKED_UP_LIMIT:  # lookups with no append (reads) in between
+            self._looked_up = {}
+        self._looked_up.update(looked_up)
+        by_ref = {ref: event_id for event_id, ref in looked_up.items()}
         stored = self.inner.lookup(by_ref)
         keys = self._keys.for_reading({key_id_of(r.body) for r in stored.values()})
         found: dict[str, EventRecord] = {}
