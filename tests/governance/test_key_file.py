@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 from rapport.cli.main import app
 from rapport.engine import Engine
 from rapport.store.keys import KeyFileMissingError
+from rapport.store.sqlite import LegacyStoreError
 from tests.governance.erasure_samples import other_history
 
 
@@ -37,3 +39,17 @@ def test_sealed_data_without_its_key_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(KeyFileMissingError, match="restore the key file"):
         Engine(db)
     assert not (tmp_path / "rapport.keys.db").exists()
+
+
+def test_a_store_written_in_clear_by_an_earlier_rapport_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as connection:
+        connection.executescript(
+            "CREATE TABLE events (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, "
+            "type TEXT NOT NULL, customer_id TEXT NOT NULL, time REAL NOT NULL, merchant_id TEXT, "
+            "digest TEXT NOT NULL, body BLOB NOT NULL);"
+            "INSERT INTO events (event_id, type, customer_id, time, digest, body) "
+            "VALUES ('e1', 'login', 'c1', 1.0, 'd', X'7B7D');"
+        )
+    with pytest.raises(LegacyStoreError, match="in clear"):
+        Engine(db)

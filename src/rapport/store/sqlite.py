@@ -288,12 +288,23 @@ class SqliteDeadLetterStore:
         return int(self.db.query("SELECT count(*) FROM dead_letters")[0][0])
 
 
+class LegacyStoreError(RuntimeError):
+    """The file was written by a Rapport that kept events in clear."""
+
+
 def open_sqlite(path: str | Path) -> Stores:
     db = SqliteDatabase(path)
+    first = db.query("SELECT body FROM events LIMIT 1")
+    if first and bytes(first[0][0]).startswith(b"{"):
+        db.close()
+        raise LegacyStoreError(
+            f"{path} was written by an earlier Rapport that kept events in clear; it cannot be "
+            "made erasable in place: ingest its events into a new file"
+        )
     if db.path == ":memory:":
         keys: CustomerKeys = MemoryKeys()
     else:
-        keys = open_key_file(db.path, holds_data=bool(db.query("SELECT 1 FROM events LIMIT 1")))
+        keys = open_key_file(db.path, holds_data=bool(first))
 
     def close() -> None:
         db.close()
