@@ -31,9 +31,10 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.=-]")
 _STOP_WORDS = frozenset({"a", "an", "the", "of", "with", "for", "about", "to", "and", "or", "free"})
 
 # A broad description of a customer, meant for any bank: money in and out, where it goes,
-# credit behaviour, digital engagement and past responses, plus every behavioral signal. Nothing
-# here is specific to one product; the bandit learns which of it matters for which arm. Every
-# name is recorded with each learned decision, so the list stays short (the ledger's budget).
+# credit behaviour, digital engagement, how many offers the customer has had lately (fatigue)
+# and how they answered, plus every behavioral signal. Nothing here is specific to one product;
+# the bandit learns which of it matters for which arm. Every name is recorded with each learned
+# decision, so the list stays short (the ledger's budget).
 DEFAULT_CONTEXT: tuple[str, ...] = (
     "signals.financial_stress",
     "signals.vulnerability",
@@ -57,6 +58,7 @@ DEFAULT_CONTEXT: tuple[str, ...] = (
     "features.hardship_page_views_30d",
     "features.loan_page_views_30d",
     "features.tenure_days",
+    "features.offers_answered_90d",
     "features.offer_acceptance_rate_90d",
 )
 COMMUNICATION_CONTEXT: tuple[str, ...] = (
