@@ -17,12 +17,13 @@ import datetime as dt
 import hashlib
 import json
 import math
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+from rapport.store.connect import connect
 
 GENESIS = "0" * 64
 
@@ -174,9 +175,7 @@ class SqliteAuditLog:
 
     def __init__(self, path: str | Path, clock: Clock = _utc_now) -> None:
         self._clock = clock
-        self.connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA busy_timeout=10000")
+        self.connection = connect(path)
         self.connection.execute(
             """
             CREATE TABLE IF NOT EXISTS audit_log (

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -26,6 +25,7 @@ import msgspec
 from rapport.events.model import CustomerUpdateEvent
 from rapport.events.validation import canonical_json, raw_text
 from rapport.profiles.admission import Candidate
+from rapport.store.connect import connect
 from rapport.store.protocols import DeadLetter
 
 ProtectedValue = str | int | float | bool | None
@@ -161,9 +161,7 @@ class SqliteProtectedStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA busy_timeout=10000")
+        self.connection = connect(path)
         self.connection.execute(
             """
             CREATE TABLE IF NOT EXISTS protected (

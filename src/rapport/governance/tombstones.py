@@ -13,11 +13,12 @@ memory. When the governance audit log is there too, erasures are also appended t
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
+
+from rapport.store.connect import connect
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,7 @@ class MemoryTombstones:
 
 class SqliteTombstones:
     def __init__(self, path: str | Path) -> None:
-        self.connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA busy_timeout=10000")
+        self.connection = connect(path)
         self.connection.execute(
             """
             CREATE TABLE IF NOT EXISTS erasures (
