@@ -1,3 +1,3 @@
-from tests.conformance.backends import stores
+from tests.conformance.backends import ledger, stores
 
-__all__ = ["stores"]
+__all__ = ["ledger", "stores"]

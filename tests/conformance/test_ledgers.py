@@ -3,22 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from rapport.decisions.record import Decision
-from rapport.governance.ledger import DecisionLedger, MemoryLedger, SqliteLedger, verify
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DecisionLedger]:
-    opened: DecisionLedger = (
-        MemoryLedger() if request.param == "memory" else SqliteLedger(tmp_path / "l.db")
-    )
-    yield opened
-    opened.close()
+from rapport.governance.ledger import DecisionLedger, verify
 
 
 def _decision(n: int, customer: str, kind: str, trigger: str, day: int) -> Decision:

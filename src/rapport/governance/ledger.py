@@ -33,6 +33,7 @@ from rapport.governance.ledger_records import (
     verify_records,
 )
 from rapport.store.keys import CustomerKeys, MemoryKeys, open_key_file
+from rapport.store.urls import is_scale_out
 
 __all__ = [
     "GENESIS",
@@ -416,11 +417,17 @@ class SqliteLedger:
 
 
 def open_ledger(url: str, keys: CustomerKeys | None = None) -> DecisionLedger:
-    """The ledger beside the stores a URL names (``memory://`` or a SQLite file).
+    """The ledger beside the stores a URL names (``memory://``, a SQLite file, or the schema of
+    a ``postgresql://`` URL, see :mod:`rapport.store.urls`).
 
     ``keys`` must be the stores' own key table when there is one (``Engine`` passes it), so that
     a key destroyed through the stores is gone for the ledger at once.
     """
     if url == "memory://":
         return MemoryLedger(keys)
+    if is_scale_out(url):
+        # Imported here: it builds on this module's record functions (and loads psycopg).
+        from rapport.governance.ledger_postgres import PostgresLedger  # noqa: PLC0415
+
+        return PostgresLedger(url, keys)
     return SqliteLedger(url.removeprefix("sqlite:///"), keys)
