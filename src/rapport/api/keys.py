@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Literal
 
+from rapport.store.urls import local_url
+
 Scope = Literal["ingest", "decide", "read", "admin"]
 SCOPES: tuple[Scope, ...] = ("ingest", "decide", "read", "admin")
 CACHE_SECONDS = 2.0
@@ -23,6 +25,7 @@ class KeyStore:
     """Keys in the engine's SQLite file (or in memory for ``memory://``)."""
 
     def __init__(self, url: str) -> None:
+        url = local_url(url)
         path = ":memory:" if url == "memory://" else url.removeprefix("sqlite:///")
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from rapport.store.connect import connect
+from rapport.store.urls import local_url
 
 GENESIS = "0" * 64
 
@@ -225,7 +226,7 @@ class SqliteAuditLog:
 
 def open_audit_log(url: str | Path) -> AuditLog:
     """The audit log beside the ledger a store URL names (``memory://`` or a SQLite file)."""
-    text = str(url)
+    text = local_url(str(url))
     if text == "memory://":
         return MemoryAuditLog()
     return SqliteAuditLog(text.removeprefix("sqlite:///"))

@@ -42,6 +42,7 @@ from rapport.governance.audit_log import open_audit_log
 from rapport.governance.protected import protected_path
 from rapport.governance.tombstones import Tombstone, Tombstones, open_tombstones
 from rapport.profiles.catalog import Entity
+from rapport.store.urls import local_url
 
 PERSONAL_FIELDS = ("device_id", "account_id", "session_id")
 """Identifier fields of an event (envelope or payload) that are treated as personal."""
@@ -162,6 +163,9 @@ def _audit(engine: Engine, tombstone: Tombstone) -> None:
 
 
 def _main_path(url: str) -> Path | None:
+    """The SQLite file to scrub: the store's, or a scale-out store's ``local=`` file (the
+    PostgreSQL side holds the customer's events and decisions only sealed)."""
+    url = local_url(url)
     if url == "memory://" or url.endswith(":memory:"):
         return None
     return Path(url.removeprefix("sqlite:///"))

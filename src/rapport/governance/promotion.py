@@ -17,6 +17,7 @@ from typing import Any
 
 from rapport.decisions.policy import LoadedPolicy, load_policy, parse_policy
 from rapport.governance.audit_log import AuditLog, AuditRecord, open_audit_log
+from rapport.store.urls import local_url
 
 PROMOTED = "policy.promoted"
 OVERRIDDEN = "policy.overridden"
@@ -138,7 +139,7 @@ def active_policy(store_url: str | Path, policy_path: str | Path | None) -> Load
         return load_policy(policy_path)
     if (
         str(store_url) == "memory://"
-        or not Path(str(store_url).removeprefix("sqlite:///")).exists()
+        or not Path(local_url(str(store_url)).removeprefix("sqlite:///")).exists()
     ):
         return load_policy()
     audit_log = open_audit_log(store_url)

@@ -27,6 +27,7 @@ from rapport.events.validation import canonical_json, raw_text
 from rapport.profiles.admission import Candidate
 from rapport.store.connect import connect
 from rapport.store.protocols import DeadLetter
+from rapport.store.urls import local_url
 
 ProtectedValue = str | int | float | bool | None
 
@@ -247,7 +248,7 @@ def protected_path(main_path: str | Path) -> Path:
 def open_protected_store(url: str | Path) -> ProtectedStore:
     """The protected store for a main store URL: in memory for ``memory://``, otherwise its own
     SQLite file beside the main one."""
-    text = str(url)
+    text = local_url(str(url))
     if text == "memory://":
         return MemoryProtectedStore()
     return SqliteProtectedStore(protected_path(text.removeprefix("sqlite:///")))

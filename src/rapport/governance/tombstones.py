@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from rapport.store.connect import connect
+from rapport.store.urls import local_url
 
 
 @dataclass(frozen=True)
@@ -123,4 +124,4 @@ class SqliteTombstones:
 def open_tombstones(url: str) -> Tombstones:
     if url == "memory://":
         return MemoryTombstones()
-    return SqliteTombstones(url.removeprefix("sqlite:///"))
+    return SqliteTombstones(local_url(url).removeprefix("sqlite:///"))

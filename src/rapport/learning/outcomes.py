@@ -28,6 +28,7 @@ from rapport.events.model import (
 from rapport.governance.ledger import DecisionLedger
 from rapport.profiles.fold import event_type
 from rapport.store.connect import connect
+from rapport.store.urls import local_url
 
 OUTCOME_TYPES = frozenset({"offer_response", "message_event", "fraud_report", "credit_outcome"})
 
@@ -162,4 +163,4 @@ def open_outcome_log(url: str) -> OutcomeLog:
     """The outcome log beside the stores a URL names (``memory://`` or a SQLite file)."""
     if url == "memory://":
         return MemoryOutcomeLog()
-    return SqliteOutcomeLog(url.removeprefix("sqlite:///"))
+    return SqliteOutcomeLog(local_url(url).removeprefix("sqlite:///"))

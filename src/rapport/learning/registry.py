@@ -13,6 +13,7 @@ from typing import Protocol
 
 from rapport.learning.artifact import Artifact
 from rapport.store.connect import connect
+from rapport.store.urls import local_url
 
 
 class ModelRegistry(Protocol):
@@ -100,4 +101,4 @@ def open_registry(url: str) -> ModelRegistry:
     """The registry beside the stores a URL names (``memory://`` or a SQLite file)."""
     if url == "memory://":
         return MemoryRegistry()
-    return SqliteRegistry(url.removeprefix("sqlite:///"))
+    return SqliteRegistry(local_url(url).removeprefix("sqlite:///"))

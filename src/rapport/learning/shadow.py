@@ -37,6 +37,7 @@ from rapport.learning.challenger import (
 from rapport.learning.offpolicy import LoggedBandit, Round, evaluate, on_policy
 from rapport.learning.registry import open_registry
 from rapport.store.connect import connect
+from rapport.store.urls import local_url
 
 if TYPE_CHECKING:
     from rapport.decisions.service import Spaces
@@ -140,7 +141,7 @@ def open_shadow_log(url: str) -> ShadowLog:
     """The shadow log beside the stores a URL names (``memory://`` or a SQLite file)."""
     if url == "memory://":
         return MemoryShadowLog()
-    return SqliteShadowLog(url.removeprefix("sqlite:///"))
+    return SqliteShadowLog(local_url(url).removeprefix("sqlite:///"))
 
 
 class Shadow:

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 from rapport.store.connect import connect
+from rapport.store.urls import local_url
 
 log = logging.getLogger("rapport.store")
 
@@ -44,7 +45,9 @@ class Checkpointer:
 
 
 def sqlite_path(url: str) -> str | None:
-    """The file a store URL names, or None for a store that is not a SQLite file."""
+    """The SQLite file a store URL names (a scale-out URL's ``local=`` file), or None for
+    ``memory://``."""
+    url = local_url(url)
     if url == "memory://" or ":memory:" in url:
         return None
     return url.removeprefix("sqlite:///")
