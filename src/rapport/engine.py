@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import threading
 import time
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -19,7 +16,7 @@ from rapport.config import EngineConfig
 from rapport.decisions.policy import parse_policy
 from rapport.decisions.record import Decision
 from rapport.decisions.service import DecisionService
-from rapport.events.model import BaseEvent, TransactionEvent
+from rapport.events.model import TransactionEvent
 from rapport.events.validation import EventRejectedError, RawEvent, parse_event
 from rapport.governance.audit_log import open_audit_log
 from rapport.governance.ledger import DecisionErasedError, open_ledger
@@ -44,89 +41,21 @@ from rapport.profiles.families.declared import declared_view
 from rapport.profiles.family import EVENT_COUNT
 from rapport.profiles.fold import ProfileFold, event_type
 from rapport.profiles.state import State
-from rapport.signals import SignalValue, compute_signals, signal_scores
+from rapport.results import (
+    IngestReport,
+    Preview,
+    Profile,
+    TimeLike,
+    UnknownEntityError,
+    collector_paused,
+    epoch,
+    event_context,
+)
+from rapport.signals import compute_signals, signal_scores
 from rapport.store import ConcurrentUpdateError, DeadLetter, Stores, open_stores
 from rapport.store.protocols import ProfileKey
 
-TimeLike = dt.datetime | float | str
-
-
-@dataclass
-class IngestReport:
-    """The verdict on every input of one ``ingest`` call, in input order."""
-
-    verdicts: list[Verdict] = field(default_factory=list)
-
-    @property
-    def accepted(self) -> int:
-        return sum(1 for v in self.verdicts if v.status == "accepted")
-
-    @property
-    def duplicates(self) -> int:
-        return sum(1 for v in self.verdicts if v.status == "duplicate")
-
-    @property
-    def rejected(self) -> int:
-        return sum(1 for v in self.verdicts if v.status == "rejected")
-
-    def summary(self) -> dict[str, int]:
-        return {
-            "received": len(self.verdicts),
-            "accepted": self.accepted,
-            "duplicates": self.duplicates,
-            "rejected": self.rejected,
-        }
-
-
-@dataclass(frozen=True)
-class Profile:
-    """An entity's features as of one moment of event time."""
-
-    entity: Entity
-    entity_id: str
-    as_of: dt.datetime | None
-    """The event time the features are read at (None for an entity never seen)."""
-    event_count: int
-    features: dict[str, FeatureValue]
-    signals: dict[str, SignalValue] = field(default_factory=dict)
-    """What the features mean (customers only): scores in [0, 1] with their reasons."""
-
-    def values(self) -> dict[str, float]:
-        return {name: f.value for name, f in self.features.items()}
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "entity": str(self.entity),
-            "entity_id": self.entity_id,
-            "as_of": self.as_of.isoformat() if self.as_of else None,
-            "event_count": self.event_count,
-            "features": {
-                name: {"value": f.value, "unit": f.unit, "description": f.description}
-                for name, f in self.features.items()
-            },
-            "signals": {name: value.to_dict() for name, value in self.signals.items()},
-        }
-
-
-@dataclass(frozen=True)
-class Preview:
-    """An event seen against the profiles, before it is applied."""
-
-    event: BaseEvent
-    features: Mapping[str, float]
-    """The customer's features as if the event were applied: its own context included."""
-    merchant: Mapping[str, float]
-    """The merchant's features before the event."""
-    device: Mapping[str, float]
-    """The device's features before the event."""
-    signals: Mapping[str, float]
-    """The customer's signal scores before the event."""
-    declared: Mapping[str, float] = field(default_factory=dict)
-    """The customer's declared attributes by name (``declared.*``), the event's included."""
-
-
-class UnknownEntityError(LookupError):
-    """No event was ever accepted for this entity."""
+__all__ = ["Engine", "IngestReport", "Preview", "Profile", "TimeLike", "UnknownEntityError"]
 
 
 class Engine:
@@ -282,7 +211,7 @@ class Engine:
         if row is None:
             raise UnknownEntityError(f"no events have been accepted for {kind} {entity_id!r}")
         state = layout.loads(row.data)
-        when = None if at is None else _epoch(at)
+        when = None if at is None else epoch(at)
         if when is not None and when < layout.last_event_time(state):
             if kind is not Entity.CUSTOMER:
                 raise ValueError(f"{kind} profiles can only be read at or after their latest event")
@@ -403,7 +332,7 @@ class Engine:
             "merchant": preview.merchant,
             "device": preview.device,
             "signals": preview.signals,
-            "event": _event_context(event),
+            "event": event_context(event),
             "declared": preview.declared,
         }
         return [
@@ -493,49 +422,3 @@ class Engine:
         if self.decisions.ledger.erased(decision_id):
             raise DecisionErasedError(decision_id)
         return self.decisions.replay(decision_id)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector off for one batch.
-
-    A batch allocates a few objects per event (decoded events, verdicts, log records), none in
-    reference cycles, and keeps most of them; left on, the collector would rescan them, and the
-    ever larger set of objects that survived earlier batches, over and over (about a tenth of
-    ingest time). Whatever garbage a batch does leave is collected once it is over.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-def _event_context(event: BaseEvent) -> dict[str, object]:
-    context: dict[str, object] = {"type": event_type(event), "channel": event.channel}
-    timestamp = event.timestamp
-    # The local hour of the event itself (its own zone offset), as the profiles' habits read it.
-    context["hour"] = timestamp.hour + timestamp.minute / 60.0
-    if event.location is not None and event.location.country is not None:
-        context["country"] = event.location.country
-    if isinstance(event, TransactionEvent):
-        payload = event.payload
-        context.update(amount=payload.amount, direction=payload.direction)
-        if payload.category is not None:
-            context["category"] = payload.category
-        if payload.mcc is not None:
-            context["mcc"] = payload.mcc
-    return context
-
-
-def _epoch(value: TimeLike) -> float:
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        raise ValueError("`at` must carry a time zone (event time is zoned, RFC 3339)")
-    return value.timestamp()
