@@ -54,3 +54,34 @@ def test_latest_is_the_decision_in_force_at_that_time(ledger: DecisionLedger) ->
     assert ledger.latest("c1", "credit_limit", _epoch(1)) is None
     assert ledger.latest("c1", "fraud", _epoch(20)) is None
     assert verify(ledger).ok
+
+
+def test_an_id_already_stored_is_not_stored_again(ledger: DecisionLedger) -> None:
+    first = ledger.append(_decision(1, "c1", "fraud", "tx-1", 3))
+    ledger.append(_decision(2, "c1", "fraud", "tx-2", 4))
+    again = ledger.append(_decision(1, "c1", "fraud", "tx-1", 3))
+    assert (again.hash, again.prev_hash) == (first.hash, first.prev_hash)
+    stored = list(ledger.scan())
+    assert [r.decision_id for r in stored] == ["dec-1", "dec-2"]
+    assert [r.position for r in stored] == [1, 2]
+    assert stored[1].prev_hash == stored[0].hash == first.hash
+    assert verify(ledger).ok
+
+
+def test_counts_policies_and_erasure(ledger: DecisionLedger) -> None:
+    for n, day in enumerate((2, 4, 6), start=1):
+        ledger.append(_decision(n, "c1", "communication", f"r-{n}", day))
+    ledger.append(_decision(4, "c2", "communication", "r-4", 6))
+    assert ledger.count("c1", "communication", "hold", _epoch(4)) == 2
+    assert ledger.count("c1", "communication", "send", 0.0) == 0
+    ledger.save_policy("v1", "text one")
+    ledger.save_policy("v1", "text two")  # a version's text never changes
+    assert ledger.policy_text("v1") == "text one"
+    assert ledger.policy_text("v2") is None
+    assert ledger.erase("c1") == 3
+    # Detached from the customer: no longer counted or found by customer, still chained.
+    assert ledger.count("c1", "communication", "hold", 0.0) == 0
+    assert ledger.latest("c1", "communication", _epoch(20)) is None
+    assert ledger.count("c2", "communication", "hold", 0.0) == 1
+    assert [d.decision_id for d in ledger.records()] == ["dec-1", "dec-2", "dec-3", "dec-4"]
+    assert verify(ledger).ok

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+from typing import Any
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rapport.store import ConcurrentUpdateError, DeadLetter, EventRecord, Stores
 from rapport.store.protocols import DeadLetterStore, EventLog, ProfileStore
@@ -182,3 +187,39 @@ def test_dead_letters_forget_the_letters_that_mention_an_identifier(stores: Stor
     assert stores.dead_letters.forget(["cust-1", "ev-of-cust-1", "phone-9"]) == 4
     assert stores.dead_letters.recent() == [letters[1]]
     assert stores.dead_letters.forget(["nobody"]) == 0
+
+
+_EXAMPLES = itertools.count()
+_STEPS = st.lists(st.tuples(st.sampled_from(["read", "write"]), st.integers(0, 2)), max_size=30)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=_STEPS)
+def test_interleaved_writers_never_lose_an_update(stores: Stores, steps: list[Any]) -> None:
+    """Three writers read and write one profile in any interleaving: a write lands exactly when
+    nothing was written since its writer's read, and the stored value is the last that landed."""
+    key = ("customer", f"p{next(_EXAMPLES)}")  # a fresh profile per example
+    stores.profiles.put_many([(key, b"", 0)])
+    stored = (b"", 1)
+    read: dict[int, tuple[bytes, int]] = {}
+    for step, writer in steps:
+        if step == "read":
+            row = stores.profiles.get_many([key])[key]
+            read[writer] = (row.data, row.version)
+            continue
+        if writer not in read:
+            continue
+        data, version = read.pop(writer)
+        new = data + str(writer).encode()
+        if version == stored[1]:
+            stores.profiles.put_many([(key, new, version)])
+            stored = (new, version + 1)
+        else:
+            with pytest.raises(ConcurrentUpdateError):
+                stores.profiles.put_many([(key, new, version)])
+        row = stores.profiles.get_many([key])[key]
+        assert (row.data, row.version) == stored
