@@ -120,6 +120,8 @@ class Collected:
     events: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     """Joined outcome labels by value (``"1.0"``, ``"0.0"``)."""
+    triggers: dict[str, str] = field(default_factory=dict)
+    """Decision id -> the event that triggered it (to match a row with a replayed decision)."""
 
 
 def collect(
@@ -139,6 +141,7 @@ def collect(
     def on_decision(decision: Decision, spaces: Spaces) -> None:
         if decision.kind == kind and decision.decision_id not in rows:
             rows[decision.decision_id] = (_epoch(decision), gather(names, spaces))
+            collected.triggers[decision.decision_id] = decision.trigger_event_id
 
     def on_outcome(outcome: JoinedOutcome) -> None:
         if outcome.decision.kind == kind and outcome.label is not None:

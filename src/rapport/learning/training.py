@@ -230,10 +230,10 @@ def _iso(t: float) -> str:
 def train_scorer(table: TrainingTable, config: GbmConfig | None = None) -> Artifact:
     """A validated, calibrated ``lightgbm`` artifact with its model card."""
     config = config or GbmConfig()
+    train, valid = time_split(table.times, config.validation_share)
     n = len(table.labels)
     y = np.asarray(table.labels, dtype=np.float64)
     w = table.weight_array()
-    train, valid = time_split(table.times, config.validation_share)
     for name, part in (("training", train), ("validation", valid)):
         if len(np.unique(y[part])) < 2:
             raise TrainingError(f"the {name} slice needs both positive and negative rows")
