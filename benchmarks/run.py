@@ -33,6 +33,7 @@ from benchmarks.decisions import measure_decisions
 from benchmarks.extras import SIM_CUSTOMERS, measure_extras
 from benchmarks.offpolicy import measure_offpolicy
 from benchmarks.report import Results, Timing
+from benchmarks.storage_backends import measure_storage_backends
 from benchmarks.workload import Workload, ensure
 from rapport import Engine
 
@@ -250,6 +251,7 @@ def main(argv: list[str] | None = None) -> None:
     text += results.decisions.markdown() if results.decisions else ""
     text += measure_offpolicy().markdown()
     text += measure_bandit().markdown()
+    text += measure_storage_backends(workload=workload).markdown()
     args.output.write_text(text)
     print(text)
 
