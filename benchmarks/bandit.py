@@ -70,6 +70,10 @@ class BanditBench:
             "",
             f"![Bandit learning curve]({self.plot.name})",
             "",
+            "Measured by `python -m benchmarks.bandit` (also part of `make bench`); the same "
+            "experiment at any size: `rapport evaluate bandit --customers N --days D --seed S "
+            "[--json] [--plot FILE]`.",
+            "",
         ]
         return "\n".join(lines)
 
