@@ -12,7 +12,8 @@ class EngineConfig(BaseModel):
 
     store_url: str = "./rapport.db"
     """Where profiles, the event log and dead letters live: a SQLite file path,
-    ``sqlite:///PATH`` or ``memory://``."""
+    ``sqlite:///PATH``, ``memory://`` or ``postgresql://USER@HOST/DB`` (optionally
+    ``?profiles=redis://HOST:PORT/N``; see docs/storage.md)."""
 
     allowed_lateness_seconds: float = Field(default=48 * 3600.0, ge=0.0, le=90 * 86400.0)
     """How far behind its customer's latest event an event may arrive and still be applied.

@@ -28,7 +28,8 @@ DbOption = Annotated[
     str,
     typer.Option(
         "--db",
-        help="Store: a SQLite file path, sqlite:///PATH or memory://",
+        help="Store: a SQLite file path, sqlite:///PATH, memory:// or "
+        "postgresql://USER@HOST/DB[?profiles=redis://HOST:PORT/N&local=PATH] (docs/storage.md)",
         envvar="RAPPORT_DB",
     ),
 ]
