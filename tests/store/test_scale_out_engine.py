@@ -7,16 +7,25 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+import redis
 
 from rapport.decisions.record import Decision
 from rapport.engine import Engine, UnknownEntityError
 from rapport.governance.erasure import erase_customer
 from rapport.governance.ledger import DecisionErasedError, verify
 from rapport.store.postgres import drop_schema
+from rapport.store.urls import parse_scale_out
 from tests.conformance.backends import skip_or_fail
 from tests.conformance.services import postgres_missing, redis_missing, scale_out_url
-from tests.governance.erasure_samples import ERASED, bad_events, erased_history, other_history
+from tests.governance.erasure_samples import (
+    ERASED,
+    PERSONAL,
+    bad_events,
+    erased_history,
+    other_history,
+)
 
 KEPT = "c-kept"
 
@@ -89,6 +98,32 @@ def test_postgres_and_redis_give_what_sqlite_gives(tmp_path: Path, scale_out: st
     assert on_sqlite["erased"]["decisions"] > 0
     assert on_sqlite["erased"]["dead_letters"] > 0
     assert [_comparable(d) for d in scaled] == [_comparable(d) for d in embedded]
+    _assert_nothing_personal_on_the_servers(scale_out)
     with Engine(scale_out) as engine:  # reopened: the same deployment reads the same data
         assert engine.profile(KEPT).event_count == on_sqlite["kept_after"]
         assert verify(engine.decisions.ledger).ok
+
+
+def _assert_nothing_personal_on_the_servers(url: str) -> None:
+    """After the erasure no identifier of the erased customer is in any PostgreSQL row or any
+    Redis key or value (the events and decisions stay, sealed)."""
+    parsed = parse_scale_out(url)
+    assert parsed.profiles is not None
+    with psycopg.connect(parsed.postgres) as connection:
+        tables = connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (parsed.schema,),
+        ).fetchall()
+        assert {"events", "dead_letters", "decisions"} <= {t for (t,) in tables}
+        dumped = b"".join(
+            str(row).encode()
+            for (table,) in tables
+            for row in connection.execute(f'SELECT * FROM "{parsed.schema}"."{table}"')
+        )
+    client = redis.Redis.from_url(parsed.profiles)
+    names = list(client.scan_iter(match=f"{parsed.prefix}*"))
+    assert names
+    dumped += b"".join(names) + b"".join(v for v in client.mget(names) if isinstance(v, bytes))
+    assert b"c-kept" not in dumped  # the kept customer's ids are sealed or pseudonymous too
+    for identifier in PERSONAL:
+        assert identifier.encode() not in dumped, identifier

@@ -24,6 +24,7 @@ Sentinel-managed primary); on Redis Cluster the keys of a batch would have to sh
 from __future__ import annotations
 
 import struct
+import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import cast
@@ -84,8 +85,9 @@ class RedisProfileStore:
         self._counter = f"{prefix}count".encode()
         self._compare_and_set = client.register_script(_COMPARE_AND_SET)
         self._delete = client.register_script(_DELETE)
-        self._pending: dict[bytes, _Write] | None = None
-        self._depth = 0
+        # A unit of work belongs to its thread: another thread's writes meanwhile go straight
+        # to Redis rather than into this unit.
+        self._unit = threading.local()
 
     def _key(self, key: ProfileKey) -> bytes:
         return f"{self.prefix}p:{key[0]}:{key[1]}".encode()
@@ -94,20 +96,21 @@ class RedisProfileStore:
     def transaction(self) -> Iterator[None]:
         """Hold writes back until the outermost unit ends, then write them in one script
         call (or drop them if the unit fails)."""
-        if self._depth:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
+        if self._pending is not None:
+            yield
             return
-        self._depth, self._pending = 1, {}
+        held: dict[bytes, _Write] = {}
+        self._unit.pending = held
         try:
             yield
-            pending = list(self._pending.values())
         finally:
-            self._depth, self._pending = 0, None
-        self._write(pending)
+            self._unit.pending = None
+        self._write(list(held.values()))
+
+    @property
+    def _pending(self) -> dict[bytes, _Write] | None:
+        pending: dict[bytes, _Write] | None = getattr(self._unit, "pending", None)
+        return pending
 
     def get_many(self, keys: Collection[ProfileKey]) -> dict[ProfileKey, StoredProfile]:
         wanted = list(keys)
@@ -123,23 +126,25 @@ class RedisProfileStore:
             if value is not None:
                 raw = bytes(value)
                 found[key] = StoredProfile(raw[8:], _VERSION.unpack_from(raw)[0])
-        if self._pending:
+        pending = self._pending
+        if pending:
             for key, name in zip(wanted, names, strict=True):
-                write = self._pending.get(name)
+                write = pending.get(name)
                 if write is not None:  # read your own writes inside a unit of work
                     found[key] = StoredProfile(write.data, write.expected + 1)
         return found
 
     def put_many(self, items: Sequence[tuple[ProfileKey, bytes, int]]) -> None:
-        if self._pending is None:
+        pending = self._pending
+        if pending is None:
             self._write([_Write(key, version, data) for key, data, version in items])
             return
         stale: list[ProfileKey] = []
         for key, data, version in items:
             name = self._key(key)
-            held = self._pending.get(name)
+            held = pending.get(name)
             if held is None:
-                self._pending[name] = _Write(key, version, data)
+                pending[name] = _Write(key, version, data)
             elif held.expected + 1 == version:  # a second write over our own first one
                 held.data = data
             else:
@@ -162,8 +167,9 @@ class RedisProfileStore:
 
     def delete(self, key: ProfileKey) -> bool:
         name = self._key(key)
-        if self._pending is not None:
-            self._pending.pop(name, None)
+        pending = self._pending
+        if pending is not None:
+            pending.pop(name, None)
         return bool(self._delete(keys=[self._counter, name]))
 
     def count(self) -> int:
