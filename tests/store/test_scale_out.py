@@ -36,6 +36,18 @@ def url(tmp_path: Path) -> Iterator[str]:
     drop_schema(made)
 
 
+@pytest.fixture(params=["redis", "postgres"])
+def either_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Profiles on Redis, then in PostgreSQL."""
+    on_redis = request.param == "redis"
+    missing = postgres_missing() or (redis_missing() if on_redis else None)
+    if missing:
+        skip_or_fail(missing)
+    made = scale_out_url(tmp_path, redis_profiles=on_redis)
+    yield made
+    drop_schema(made)
+
+
 def test_the_url_names_each_part() -> None:
     parsed = parse_scale_out(
         "postgresql://root@db:5433/bank?sslmode=disable&profiles=redis://r:6379/2"
@@ -79,7 +91,8 @@ def _increment_and_report(url: str, times: int, start: Barrier, out: dict[int, i
     out[multiprocessing.current_process().pid or 0] = _increment(url, times, start)
 
 
-def test_two_processes_hammering_one_profile_on_redis_lose_no_update(url: str) -> None:
+def test_two_processes_hammering_one_profile_lose_no_update(either_url: str) -> None:
+    url = either_url
     stores = open_stores(url)  # creates the schema and the key file before the workers start
     stores.profiles.put_many([(KEY, b"0", 0)])
     context = multiprocessing.get_context("spawn")
