@@ -49,7 +49,10 @@ class UnknownModelTypeError(LookupError):
     pass
 
 
-BUILTIN_LOADERS: dict[str, str] = {"lightgbm": "rapport.learning.gbm"}
+BUILTIN_LOADERS: dict[str, str] = {
+    "lightgbm": "rapport.learning.gbm",
+    "vw-cb-adf": "rapport.learning.bandit",
+}
 """Model type -> the module whose import registers its loader (imported on first use, so a
 model's library is loaded only when a model of its type is)."""
 
