@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 
 from rapport import Engine
+from rapport.events.validation import parse_event
+from rapport.learning.outcomes import JoinedOutcome
 
 IN_PROCESS_TARGET_MS = 1.0
 HTTP_TARGET_MS = 10.0
@@ -90,7 +92,50 @@ def in_process(
             engine.decide(kind, customer, request_id=f"bench-{kind}-{i}", context=context)
             millis.append((time.perf_counter() - started) * 1000)
         results[kind] = _percentiles(millis)
+    learned = _learned_next_best_action(engine, customer_ids)
+    if learned is not None:
+        results["next_best_action (learned bandit)"] = learned
     return results
+
+
+def _learned_next_best_action(
+    engine: Engine, customer_ids: list[str]
+) -> tuple[float, float] | None:
+    """Next-best-action decided by a published contextual bandit, as the default policy's
+    learner makes one once outcomes arrive: it learns from the rules' own offers (every third
+    accepted), publishes, and the same customers are decided again with it."""
+    learner = engine.learning.learners.get("next_best_action")
+    if learner is None:
+        return None
+    for i, customer in enumerate(customer_ids):
+        decision = engine.decide(
+            "next_best_action", customer, request_id=f"bench-teach-{i}", context={}
+        )
+        if decision.action != "offer":
+            continue
+        response = {
+            "event_id": f"bench-response-{i}",
+            "type": "offer_response",
+            "customer_id": customer,
+            "timestamp": decision.event_time,
+            "payload": {
+                "decision_id": decision.decision_id,
+                "offer_id": str(decision.details.get("offer_id")),
+                "response": "accepted" if i % 3 == 0 else "declined",
+            },
+        }
+        label = 1.0 if i % 3 == 0 else 0.0
+        learner.learn_one(JoinedOutcome(decision, parse_event(json.dumps(response)), label))
+    artifact = learner.publish()
+    if artifact is None:
+        return None
+    engine.decisions.use_model(artifact)
+    millis: list[float] = []
+    for i, customer in enumerate(customer_ids):
+        started = time.perf_counter()
+        engine.decide("next_best_action", customer, request_id=f"bench-learned-{i}", context={})
+        millis.append((time.perf_counter() - started) * 1000)
+    return _percentiles(millis)
 
 
 def _free_port() -> int:
