@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import msgspec
+import pytest
+
 from rapport.decisions.record import Decision
 from rapport.governance.ledger import DecisionLedger, verify
+from rapport.governance.ledger_guard import CountGuard, StaleCountError
 
 
 def _decision(n: int, customer: str, kind: str, trigger: str, day: int) -> Decision:
@@ -84,4 +88,27 @@ def test_counts_policies_and_erasure(ledger: DecisionLedger) -> None:
     assert ledger.latest("c1", "communication", _epoch(20)) is None
     assert ledger.count("c2", "communication", "hold", 0.0) == 1
     assert [d.decision_id for d in ledger.records()] == ["dec-1", "dec-2", "dec-3", "dec-4"]
+    assert verify(ledger).ok
+
+
+def _send(n: int, customer: str, day: int) -> Decision:
+    return msgspec.structs.replace(
+        _decision(n, customer, "communication", f"req-{n}", day), action="send"
+    )
+
+
+def test_a_guarded_append_refuses_a_stale_count(ledger: DecisionLedger) -> None:
+    since = _epoch(1)
+    ledger.append(_send(1, "c1", 2))
+    stale = CountGuard("c1", "communication", "send", since, expected=0)
+    with pytest.raises(StaleCountError) as refused:
+        ledger.append(_send(2, "c1", 3), stale)
+    assert refused.value.found == 1
+    assert ledger.get("dec-2") is None  # nothing stored
+    fresh = CountGuard("c1", "communication", "send", since, expected=1)
+    assert ledger.append(_send(2, "c1", 3), fresh).decision_id == "dec-2"
+    assert ledger.count("c1", "communication", "send", since) == 2
+    # Another customer's sends are not this customer's count.
+    other = CountGuard("c2", "communication", "send", since, expected=0)
+    assert ledger.append(_send(3, "c2", 3), other).decision_id == "dec-3"
     assert verify(ledger).ok

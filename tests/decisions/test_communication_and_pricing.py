@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
+from threading import Barrier
 
 import pytest
 
@@ -77,3 +79,30 @@ def test_prices_stay_in_the_band_and_rise_with_risk() -> None:
     assert unknown.action == "no_price"
     original, again = steady.replay(low.decision_id)
     assert original.outcome() == again.outcome()
+
+
+def _burst(db: str, worker: int, start: Barrier) -> list[str]:
+    with Engine(db) as engine:
+        start.wait(timeout=60)
+        return [
+            engine.decide(
+                "communication", "c1", request_id=f"w{worker}-{i}", context={"purpose": "service"}
+            ).action
+            for i in range(12)
+        ]
+
+
+def test_the_weekly_cap_holds_across_processes(tmp_path: Path) -> None:
+    # Two serving processes (rapport serve --workers 2) each answer a burst for one customer:
+    # the ledger re-checks the count as it records a message, so the cap holds across them.
+    db = str(tmp_path / "r.db")
+    with Engine(db) as engine:
+        engine.ingest(good_payer())
+        engine.decisions  # noqa: B018 - creates the ledger before the workers race to
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        start = manager.Barrier(2)
+        with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+            actions = [a for w in pool.map(_burst, [db, db], [0, 1], [start, start]) for a in w]
+    assert actions.count("send") == 3
+    assert actions.count("hold_off") == 21

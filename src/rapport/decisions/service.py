@@ -24,6 +24,7 @@ from rapport.decisions.policy import LoadedPolicy, parse_policy
 from rapport.decisions.pricing import Pricing
 from rapport.decisions.record import Decision, Value
 from rapport.governance.ledger import DecisionLedger
+from rapport.governance.ledger_guard import CountGuard, StaleCountError
 from rapport.learning.artifact import Artifact, load
 from rapport.learning.model import Model
 from rapport.learning.registry import MemoryRegistry, ModelRegistry
@@ -49,6 +50,10 @@ def decision_seed(decision_id: str) -> int:
     so a replay draws the same."""
     return int(hashlib.sha256(decision_id.encode()).hexdigest()[:15], 16)
 
+
+CONTACT_RETRIES = 20
+"""Attempts at a communication decision while other processes keep recording messages for the
+same customer (each attempt re-counts); more would mean a storm of messages to one person."""
 
 DecisionObserver = Callable[[Decision, Spaces], None]
 """Called after each recorded decision with what it was taken on (shadow challengers,
@@ -146,18 +151,37 @@ class DecisionService:
         """Take, record and return one decision of ``kind``."""
         if kind != "communication":
             return self._decide(kind, customer_id, trigger_event_id, event_time, spaces)
-        # Counting the week's messages and recording this one must not interleave with another
-        # request for the same customer, or a burst could slip past the cap.
+        # The week's messages must not change between counting them and recording this one, or
+        # a burst could slip past the cap: within this process a lock orders the requests, and
+        # across processes the ledger re-checks the count as it appends (a changed count means
+        # deciding again on the new one).
+        since = _epoch(event_time) - 7 * 86400.0
         with self._contact_lock:
-            since = _epoch(event_time) - 7 * 86400.0
-            sent = self.ledger.count(customer_id, "communication", "send", since)
-            contacts = {"contacts": {"sent_7d": float(sent)}}
-            return self._decide(
-                kind, customer_id, trigger_event_id, event_time, {**spaces, **contacts}
-            )
+            for _ in range(CONTACT_RETRIES):
+                sent = self.ledger.count(customer_id, "communication", "send", since)
+                guard = CountGuard(customer_id, "communication", "send", since, sent)
+                contacts = {"contacts": {"sent_7d": float(sent)}}
+                try:
+                    return self._decide(
+                        kind,
+                        customer_id,
+                        trigger_event_id,
+                        event_time,
+                        {**spaces, **contacts},
+                        guard,
+                    )
+                except StaleCountError:
+                    continue
+        raise StaleCountError(guard, self.ledger.count(customer_id, "communication", "send", since))
 
     def _decide(
-        self, kind: str, customer_id: str, trigger_event_id: str, event_time: str, spaces: Spaces
+        self,
+        kind: str,
+        customer_id: str,
+        trigger_event_id: str,
+        event_time: str,
+        spaces: Spaces,
+        guard: CountGuard | None = None,
     ) -> Decision:
         started = time.perf_counter()
         model = self.models.get(kind)
@@ -165,8 +189,10 @@ class DecisionService:
         decision = _decision(
             kind, customer_id, trigger_event_id, event_time, inputs, self.policy, model
         )
+        if guard is not None and decision.action != guard.action:
+            guard = None  # holding off adds nothing to the count: no need to check it
         latency = round((time.perf_counter() - started) * 1000.0, 4)
-        recorded = self.ledger.append(msgspec.structs.replace(decision, latency_ms=latency))
+        recorded = self.ledger.append(msgspec.structs.replace(decision, latency_ms=latency), guard)
         for observe in self.observers:
             observe(recorded, spaces)
         return recorded

@@ -23,6 +23,7 @@ from typing import Protocol
 import msgspec
 
 from rapport.decisions.record import Decision
+from rapport.governance.ledger_guard import CountGuard, StaleCountError
 from rapport.governance.ledger_records import (
     GENESIS,
     DecisionErasedError,
@@ -49,8 +50,11 @@ __all__ = [
 
 
 class DecisionLedger(Protocol):
-    def append(self, decision: Decision) -> Decision:
-        """Chain and store a decision; an id already stored returns the stored record."""
+    def append(self, decision: Decision, guard: CountGuard | None = None) -> Decision:
+        """Chain and store a decision; an id already stored returns the stored record.
+
+        With a ``guard``, the count it names is re-checked in the same atomic step and a
+        changed count raises ``StaleCountError`` (nothing is stored)."""
         ...
 
     def get(self, decision_id: str) -> Decision | None:
@@ -105,6 +109,15 @@ def verify(ledger: DecisionLedger) -> Verification:
     return verify_records(ledger.scan())
 
 
+def check_guard(ledger: DecisionLedger, guard: CountGuard | None) -> None:
+    """Inside an append's atomic step: refuse it if the guarded count changed."""
+    if guard is None:
+        return
+    found = ledger.count(guard.customer_id, guard.kind, guard.action, guard.since)
+    if found != guard.expected:
+        raise StaleCountError(guard, found)
+
+
 def _event_epoch(decision: Decision) -> float:
     return (
         dt.datetime.fromisoformat(decision.event_time).timestamp() if decision.event_time else 0.0
@@ -144,10 +157,11 @@ class MemoryLedger:
         self._by_id: dict[str, int] = {}
         self._policies: dict[str, str] = {}
 
-    def append(self, decision: Decision) -> Decision:
+    def append(self, decision: Decision, guard: CountGuard | None = None) -> Decision:
         index = self._by_id.get(decision.decision_id)
         if index is not None:
             return _as_stored(decision, self._records[index], self.sealer)
+        check_guard(self, guard)
         prev = self._records[-1].hash if self._records else GENESIS
         record, chained = _chained(decision, self.sealer, len(self._records) + 1, prev)
         index = len(self._records)
@@ -300,7 +314,7 @@ class SqliteLedger:
         ).fetchone()
         return None if row is None else _stored(row)
 
-    def append(self, decision: Decision) -> Decision:
+    def append(self, decision: Decision, guard: CountGuard | None = None) -> Decision:
         connection = self.connection
         sealer = self.sealer
         connection.execute("BEGIN IMMEDIATE")
@@ -309,6 +323,7 @@ class SqliteLedger:
             if existing is not None:
                 connection.execute("COMMIT")
                 return _as_stored(decision, existing, sealer)
+            check_guard(self, guard)
             last = connection.execute(
                 "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1"
             ).fetchone()

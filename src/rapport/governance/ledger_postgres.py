@@ -23,7 +23,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from rapport.decisions.record import Decision
-from rapport.governance.ledger import _as_stored, _chained, _stored
+from rapport.governance.ledger import _as_stored, _chained, _stored, check_guard
+from rapport.governance.ledger_guard import CountGuard
 from rapport.governance.ledger_records import GENESIS, RecordSealer, StoredDecision
 from rapport.store.keys import CustomerKeys, open_key_file
 from rapport.store.postgres import PostgresDatabase
@@ -78,7 +79,7 @@ class PostgresLedger:
         rows = self.db.query(f"SELECT {_STORED} FROM decisions WHERE {where} LIMIT 1", params)
         return _stored(rows[0]) if rows else None
 
-    def append(self, decision: Decision) -> Decision:
+    def append(self, decision: Decision, guard: CountGuard | None = None) -> Decision:
         sealer = self.sealer
         # Pseudonyms and the key first, outside the chain lock: a new customer's key is created
         # in the key file, which has its own lock.
@@ -94,6 +95,7 @@ class PostgresLedger:
             existing = self._row("decision_id = %s", (decision.decision_id,))
             if existing is not None:
                 return _as_stored(decision, existing, sealer)
+            check_guard(self, guard)
             prev = GENESIS if head[1] is None else bytes(head[1]).hex()
             record, chained = _chained(decision, sealer, int(head[0]) + 1, prev)
             digest = bytes.fromhex(record.hash)
