@@ -60,7 +60,7 @@ class DecisionLatency:
         for server, (rate, p50, p99, errors) in self.http.items():
             target = (
                 f"p99 <= {HTTP_TARGET_MS:g} ms at >= {HTTP_RATE:,}/s"
-                if server == "rapport"
+                if server.startswith("rapport")
                 else "baseline"
             )
             lines.append(
@@ -197,12 +197,13 @@ async def _load(port: int, key: str, customers: list[str]) -> tuple[float, float
 def over_http(db: str, customers: list[str]) -> dict[str, tuple[float, float, float, int]]:
     results: dict[str, tuple[float, float, float, int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for server in ("bare", "rapport"):
+        for server in ("bare", "rapport", "rapport, 2 workers"):
             port = _free_port()
             key_file = Path(tmp) / "key"
-            args = [sys.executable, "-m", "benchmarks.http_server", server, str(port)]
-            if server == "rapport":
-                args += [db, str(key_file)]
+            mode = server.split(",")[0]
+            args = [sys.executable, "-m", "benchmarks.http_server", mode, str(port)]
+            if mode == "rapport":
+                args += [db, str(key_file), "2" if "2 workers" in server else "1"]
             process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
                 url = f"http://127.0.0.1:{port}"
@@ -213,7 +214,7 @@ def over_http(db: str, customers: list[str]) -> dict[str, tuple[float, float, fl
                             break
                     except httpx.HTTPError:
                         time.sleep(0.2)
-                key = key_file.read_text() if server == "rapport" else ""
+                key = key_file.read_text() if mode == "rapport" else ""
                 results[server] = asyncio.run(_load(port, key, customers))
             finally:
                 process.terminate()

@@ -1,8 +1,8 @@
 """A server for the HTTP latency benchmark: Rapport's app, or a bare FastAPI endpoint beside it.
 
-``python -m benchmarks.http_server rapport PORT DB KEYFILE`` serves Rapport on a store that
-already holds profiles and writes an API key to KEYFILE; ``... bare PORT`` serves one trivial
-endpoint the same way, the baseline.
+``python -m benchmarks.http_server rapport PORT DB KEYFILE [WORKERS]`` serves Rapport on a store
+that already holds profiles (with WORKERS processes, default 1) and writes an API key to KEYFILE;
+``... bare PORT`` serves one trivial endpoint the same way, the baseline.
 """
 
 from __future__ import annotations
@@ -31,12 +31,18 @@ def main() -> None:
         return
     from rapport import Engine  # noqa: PLC0415
     from rapport.api.keys import KeyStore  # noqa: PLC0415
-    from rapport.api.server import run  # noqa: PLC0415
+    from rapport.api.server import ServeSettings, run, run_workers  # noqa: PLC0415
 
     db, key_file = sys.argv[3], Path(sys.argv[4])
+    workers = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     keys = KeyStore(db)
     key_file.write_text(keys.create(["decide"])[1])
-    run(Engine(db), keys, "127.0.0.1", port)  # exactly as `rapport serve` runs it
+    # Exactly as `rapport serve [--workers N]` runs it.
+    if workers == 1:
+        run(Engine(db), keys, "127.0.0.1", port)
+    else:
+        keys.close()
+        run_workers(ServeSettings(db=db), "127.0.0.1", port, workers)
 
 
 if __name__ == "__main__":

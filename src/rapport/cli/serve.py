@@ -33,27 +33,49 @@ def serve(
         list[str] | None,
         typer.Option(help="KIND=DIR: decide KIND with the model `rapport train` wrote; repeat"),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes on one port (the stores keep them consistent)",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs)."""
     # Imported here so that every other command starts without loading the web stack.
-    from rapport.api.server import run  # noqa: PLC0415
-    from rapport.config import EngineConfig  # noqa: PLC0415
-    from rapport.engine import Engine  # noqa: PLC0415
-    from rapport.learning.model_dir import ModelDirError, parse_model_option  # noqa: PLC0415
-    from rapport.learning.shadow import challenger_from  # noqa: PLC0415
+    from rapport.api.server import (  # noqa: PLC0415
+        ServeSettings,
+        open_engine,
+        run,
+        run_workers,
+    )
+    from rapport.learning.model_dir import ModelDirError  # noqa: PLC0415
 
+    settings = ServeSettings(
+        db=db,
+        policy=policy,
+        challenger=challenger,
+        challenger_models=challenger_model or [],
+        models=model or [],
+    )
     try:
-        artifacts = [parse_model_option(value) for value in model or []]
+        engine = open_engine(settings)
     except ModelDirError as error:
         raise typer.BadParameter(str(error), param_hint="--model") from None
-
-    shadow = challenger_from(challenger, challenger_model or [], db) if challenger else None
-    engine = Engine(db, EngineConfig(store_url=db, policy_path=policy), challenger=shadow)
-    for artifact in artifacts:
-        engine.decisions.use_model(artifact)
-        console.print(f"{artifact.kind} decided by model {artifact.version}")
-    console.print(f"Rapport on http://{host}:{port} (OpenAPI at /docs), store {db}")
-    run(engine, KeyStore(db), host, port)
+    for kind in sorted(engine.decisions.models):
+        console.print(f"{kind} decided by model {engine.decisions.model_version(kind)}")
+    console.print(
+        f"Rapport on http://{host}:{port} (OpenAPI at /docs), store {db}"
+        + (f", {workers} workers" if workers > 1 else "")
+    )
+    if workers == 1:
+        run(engine, KeyStore(db), host, port)
+        return
+    # The check above opened the store once (and reported bad options before any worker
+    # started); each worker opens its own.
+    engine.close()
+    run_workers(settings, host, port, workers)
 
 
 @keys_app.command("create")
