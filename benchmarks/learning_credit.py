@@ -98,7 +98,7 @@ def measure_german(splits: int = GERMAN_SPLITS) -> Comparison:
         for name, protected in (("raw table", True), ("raw table, no protected", False)):
             frame = _german_frame(train + held, protected)
             model = lgb.LGBMClassifier(verbose=-1).fit(frame.iloc[: len(train)], y[train_rows])
-            predicted = model.predict_proba(frame.iloc[len(train) :])[:, 1]
+            predicted = np.asarray(model.predict_proba(frame.iloc[len(train) :]))[:, 1]
             result.baselines[name].append(float(roc_auc_score(truth, predicted)))
     result.notes = {"applicants": len(applicants), "splits": splits, "held_out": 0.3}
     return result
@@ -148,7 +148,7 @@ def measure_simulated(
         model = lgb.LGBMClassifier(verbose=-1).fit(
             tables[False].loc[train_ids], np.array([labels[False][t] for t in train_ids])
         )
-        predicted = model.predict_proba(tables[True].loc[test])[:, 1]
+        predicted = np.asarray(model.predict_proba(tables[True].loc[test]))[:, 1]
         result.baselines["backfill table"].append(float(roc_auc_score(truth, predicted)))
         result.notes = {
             "customers": customers,

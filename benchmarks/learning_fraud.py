@@ -114,130 +114,140 @@ def _score(name: str, y: np.ndarray, s: np.ndarray, probabilities: bool = True) 
     )
 
 
+@dataclass
+class History:
+    """One simulated history, replayed live, with what the baseline needs."""
+
+    truth: set[str]
+    transactions: dict[str, TransactionEvent]
+    reported: set[str]
+    live: dict[str, Decision]
+    """Trigger event id -> the fraud decision the live engine took on it."""
+    backfilled: dict[str, dict[str, Value]]
+    published: int
+
+
+def _history(config: SimConfig, folder: Path) -> History:
+    bank = SimulatedBank(config)
+    with (folder / "events.jsonl").open("wb") as out:
+        bank.run(out)
+    lines = time_ordered((folder / "events.jsonl").read_bytes().splitlines())
+    transactions: dict[str, TransactionEvent] = {}
+    reported: set[str] = set()
+    for line in lines:
+        event = parse_event(line)
+        if isinstance(event, TransactionEvent):
+            transactions[event.event_id] = event
+        elif isinstance(event, FraudReportEvent) and event.payload.is_fraud:
+            reported.add(event.payload.transaction_event_id)
+    # The engine, live, learning from the reports as they arrive.
+    live: dict[str, Decision] = {}
+
+    def keep(decision: Decision, spaces: Spaces) -> None:
+        if decision.kind == "fraud":
+            live.setdefault(decision.trigger_event_id, decision)
+
+    engine_config = EngineConfig(store_url="memory://", policy_path=str(_policy(folder)))
+    with Engine("memory://", engine_config) as engine:
+        engine.decisions.observers.append(keep)
+        for start in range(0, len(lines), 5_000):
+            engine.ingest_and_decide(lines[start : start + 5_000])
+        published = engine.learning.counts.published
+    # The baseline's features: the customer's backfilled state before each transaction.
+    parquet = folder / "features.parquet"
+    backfill([lines], parquet, EngineConfig().allowed_lateness_seconds)
+    frame = pq.read_table(parquet).to_pandas()
+    frame = frame[frame["event_type"] == "transaction"]
+    meta = {"event_id", "customer_id", "event_type", "timestamp"}
+    columns = [c for c in frame.columns if c not in meta]
+    backfilled: dict[str, dict[str, Value]] = {
+        row[0]: {f"features.{name}": float(v) for name, v in zip(columns, row[1:], strict=True)}
+        for row in frame[["event_id", *columns]].itertuples(index=False)
+    }
+    truth = {str(f["event_id"]) for f in bank.truth.fraud}
+    return History(truth, transactions, reported, live, backfilled, published)
+
+
+def _defaults(train: TrainingTable, later: list[dict[str, Value]]) -> np.ndarray:
+    """LightGBM with its default settings (text inputs as category codes)."""
+    columns = sorted({name for row in train.inputs for name in row})
+    text = [name for name in columns if any(isinstance(r.get(name), str) for r in train.inputs)]
+    categories = {
+        name: {
+            v: k for k, v in enumerate(sorted({str(r[name]) for r in train.inputs if r.get(name)}))
+        }
+        for name in text
+    }
+    model = lgb.LGBMClassifier(verbose=-1).fit(
+        encode_rows(train.inputs, columns, categories), np.asarray(train.labels)
+    )
+    return np.asarray(
+        np.asarray(model.predict_proba(encode_rows(later, columns, categories)))[:, 1]
+    )
+
+
+def _trained(train: TrainingTable, later: list[dict[str, Value]], config: GbmConfig) -> np.ndarray:
+    scorer = load(train_scorer(train, config))
+    assert isinstance(scorer, GbmScorer)
+    return scorer.probabilities(later)
+
+
 def measure_fraud(customers: int = CUSTOMERS, days: int = DAYS, seed: int = SEED) -> FraudResult:
     started = time.perf_counter()
     config = SimConfig(customers=customers, days=days, seed=seed)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        bank = SimulatedBank(config)
-        with (folder / "events.jsonl").open("wb") as out:
-            bank.run(out)
-        truth = {f["event_id"] for f in bank.truth.fraud}
-        lines = time_ordered((folder / "events.jsonl").read_bytes().splitlines())
-        transactions: dict[str, TransactionEvent] = {}
-        reported: set[str] = set()
-        for line in lines:
-            event = parse_event(line)
-            if isinstance(event, TransactionEvent):
-                transactions[event.event_id] = event
-            elif isinstance(event, FraudReportEvent) and event.payload.is_fraud:
-                reported.add(event.payload.transaction_event_id)
-
-        # The engine, live, learning from the reports as they arrive.
-        live: dict[str, Decision] = {}
-
-        def keep(decision: Decision, spaces: Spaces) -> None:
-            if decision.kind == "fraud":
-                live.setdefault(decision.trigger_event_id, decision)
-
-        engine_config = EngineConfig(store_url="memory://", policy_path=str(_policy(folder)))
-        with Engine("memory://", engine_config) as engine:
-            engine.decisions.observers.append(keep)
-            for start in range(0, len(lines), 5_000):
-                engine.ingest_and_decide(lines[start : start + 5_000])
-            published = engine.learning.counts.published
-
-        # The baseline's features: the customer's backfilled state before each transaction.
-        parquet = folder / "features.parquet"
-        backfill([lines], parquet, EngineConfig().allowed_lateness_seconds)
-        frame = pq.read_table(parquet).to_pandas()
-        frame = frame[frame["event_type"] == "transaction"]
-        feature_columns = [
-            c
-            for c in frame.columns
-            if c not in {"event_id", "customer_id", "event_type", "timestamp"}
-        ]
-        backfilled = {
-            row[0]: {
-                f"features.{name}": float(v)
-                for name, v in zip(feature_columns, row[1:], strict=True)
-            }
-            for row in frame[["event_id", *feature_columns]].itertuples(index=False)
-        }
-
+        h = _history(config, Path(tmp))
     split = dt.datetime.combine(config.start, dt.time(), dt.UTC) + dt.timedelta(days=days / 2)
-    ids = sorted(live, key=lambda i: (transactions[i].timestamp, i))
-    first = [i for i in ids if transactions[i].timestamp < split]
-    later = [i for i in ids if transactions[i].timestamp >= split]
-    y = np.array([1.0 if i in truth else 0.0 for i in later])
+    ids = sorted(h.live, key=lambda i: (h.transactions[i].timestamp, i))
+    first = [i for i in ids if h.transactions[i].timestamp < split]
+    later = [i for i in ids if h.transactions[i].timestamp >= split]
+    y = np.array([1.0 if i in h.truth else 0.0 for i in later])
     result = FraudResult(
         customers,
         days,
         seed,
-        len(transactions),
-        len(truth),
-        len(reported & truth),
+        len(h.transactions),
+        len(h.truth),
+        len(h.reported & h.truth),
         len(later),
         int(y.sum()),
-        published,
+        h.published,
         0.0,
     )
-    result.rows.append(_score("engine, live", y, np.array([live[i].score for i in later])))
+    result.rows.append(_score("engine, live", y, np.array([h.live[i].score for i in later])))
     policy = load_policy(None).policy.fraud
-    behavioral = np.array([_decide(live[i].inputs, policy).score for i in later])
+    behavioral = np.array([_decide(h.live[i].inputs, policy).score for i in later])
     result.rows.append(_score("behavioral score alone", y, behavioral))
 
     def table(source: dict[str, dict[str, Value]]) -> TrainingTable:
         rows = TrainingTable("fraud")
         for i in first:
-            label = 1.0 if i in reported else 0.0
-            rows.add(i, transactions[i].timestamp.timestamp(), source[i], label)
+            label = 1.0 if i in h.reported else 0.0
+            rows.add(i, h.transactions[i].timestamp.timestamp(), source[i], label)
         return rows
 
-    baseline_inputs = {
-        i: {**backfilled[i], **_raw_fields(transactions[i])} for i in ids if i in backfilled
-    }
-    baseline = train_scorer(table(baseline_inputs), GbmConfig(max_features=None))
-    scorer = load(baseline)
-    assert isinstance(scorer, GbmScorer)
-    rows_later = [baseline_inputs[i] for i in later]
+    baseline = {i: {**h.backfilled[i], **_raw_fields(h.transactions[i])} for i in ids}
+    later_rows = [baseline[i] for i in later]
     result.rows.append(
         _score(
             "baseline: backfill + event fields, Rapport's trainer",
             y,
-            scorer.probabilities(rows_later),
+            _trained(table(baseline), later_rows, GbmConfig(max_features=None)),
         )
-    )
-    plain = table(baseline_inputs)
-    columns = sorted({name for row in plain.inputs for name in row})
-    categories = {
-        name: {
-            v: k
-            for k, v in enumerate(
-                sorted({str(r[name]) for r in plain.inputs if isinstance(r.get(name), str)})
-            )
-        }
-        for name in columns
-        if any(isinstance(r.get(name), str) for r in plain.inputs)
-    }
-    defaults = lgb.LGBMClassifier(verbose=-1).fit(
-        encode_rows(plain.inputs, columns, categories), np.asarray(plain.labels)
     )
     result.rows.append(
         _score(
             "baseline: backfill + event fields, LightGBM defaults",
             y,
-            defaults.predict_proba(encode_rows(rows_later, columns, categories))[:, 1],
+            _defaults(table(baseline), later_rows),
         )
     )
-    hindsight = train_scorer(table({i: dict(live[i].inputs) for i in ids}), GbmConfig())
-    scorer = load(hindsight)
-    assert isinstance(scorer, GbmScorer)
+    recorded = {i: dict(h.live[i].inputs) for i in ids}
     result.rows.append(
         _score(
             "engine's recorded inputs, offline, first half with all reports",
             y,
-            scorer.probabilities([dict(live[i].inputs) for i in later]),
+            _trained(table(recorded), [recorded[i] for i in later], GbmConfig()),
         )
     )
     result.seconds = time.perf_counter() - started

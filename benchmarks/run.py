@@ -31,6 +31,7 @@ from river import stats
 from benchmarks.bandit import measure_bandit
 from benchmarks.decisions import measure_decisions
 from benchmarks.extras import SIM_CUSTOMERS, measure_extras
+from benchmarks.learning_models import measure_learning
 from benchmarks.offpolicy import measure_offpolicy
 from benchmarks.report import Results, Timing
 from benchmarks.storage_backends import measure_storage_backends
@@ -251,6 +252,7 @@ def main(argv: list[str] | None = None) -> None:
     text += results.decisions.markdown() if results.decisions else ""
     text += measure_offpolicy().markdown()
     text += measure_bandit().markdown()
+    text += measure_learning().markdown()
     text += measure_storage_backends(workload=workload).markdown()
     args.output.write_text(text)
     print(text)

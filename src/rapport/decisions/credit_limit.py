@@ -75,10 +75,29 @@ TERMS = (
 )
 
 
+# Recorded with every decision although the transparent model does not read them: a model
+# learned online from credit outcomes can only learn from what the decisions recorded.
+LEARNING_INPUTS = (
+    "features.balance_mean_30d",
+    "features.balance_trend",
+    "features.income_30d",
+    "features.income_drop_ratio",
+    "features.salary_overdue_ratio",
+    "features.debit_sum_30d",
+    "features.tenure_days",
+    "features.late_share_365d",
+    "features.late_streak",
+    "features.utilisation_mean_90d",
+    "features.hardship_page_views_30d",
+    "features.loan_page_views_30d",
+    "features.share_gambling_30d",
+)
+
+
 class CreditLimit:
     name = "credit_limit"
     model_version = "credit-behavioral-1"
-    inputs: tuple[str, ...] = INPUTS
+    inputs: tuple[str, ...] = INPUTS + LEARNING_INPUTS
 
     def rules(self, policy: Policy) -> list[str]:
         return [rule.when for rule in policy.credit_limit.no_increase_when]

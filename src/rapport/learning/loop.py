@@ -197,7 +197,11 @@ def _register_builtin_learners() -> None:
     """Import the modules whose learners a policy may name (they register themselves)."""
     import importlib  # noqa: PLC0415 - deferred: a learner's library is loaded only if used
 
-    for module in ("rapport.learning.bandit", "rapport.learning.online_fraud"):
+    for module in (
+        "rapport.learning.bandit",
+        "rapport.learning.online_fraud",
+        "rapport.learning.online_credit",
+    ):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as error:

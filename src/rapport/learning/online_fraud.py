@@ -1,38 +1,43 @@
 """Fraud learning online: delayed fraud reports teach a LightGBM model boosted from the behavioral
-score, refitted on everything labelled so far and published at the loop's bounded intervals.
+score, refitted on what has been labelled so far and published at the loop's bounded intervals.
 
 Labels come late and one-sided. A ``fraud_report`` confirms a fraud (or clears a suspicion)
 days after the screening; most transactions are never reported at all, and those are the
-genuine ones — but only once enough time has passed for a report to have come. So the learner
-keeps:
+genuine ones — but only with hindsight. So the learner keeps:
 
 - every confirmed fraud and every cleared report, with the inputs its screening *recorded*
-  (the joined ledger record, never today's profile);
+  (the joined ledger record, never today's profile), and the delay of each confirmed report;
 - a deterministic sample of all other screenings (it sees each decision through the decision
   service's observer hook, ``observe_decision``), each standing for ``1 / negative_sample``
-  decisions; a sampled screening becomes a genuine example once it is old enough without a
-  report (the maturity: by default the age by which 90% of the confirmed frauds seen so far
-  had been reported), and a report arriving later still turns it into a fraud.
+  decisions; a report arriving later turns a sampled screening into a fraud.
 
-``publish`` refits on the matured window only (decisions older than the maturity, where
-both classes have had time to show). Frauds reported on younger screenings wait too: learning
-them before their genuine neighbours are known teaches the model what *recent* looks like
-(tenure, merchant age...) rather than what fraud looks like — measured, it cost a third of the
-average precision. The refit uses a time-ordered validation split and calibration, as
-``rapport train`` does. The trees start from the built-in behavioral log-odds (a LightGBM
-*offset*), so with few labels the model stays close to the transparent score, and its terms
-remain among the reasons; with more labels the trees correct it wherever the data disagree.
-Until ``min_positives`` frauds have matured, nothing is published and decisions keep the
-behavioral model. Every refit is bounded (``max_rows``), so publication cost does not grow with
-history.
+``publish`` refits on (``delayed_labels``):
+
+- ``reweight`` (default, once the delays are known): every screening old enough for some
+  frauds to have been reported, unreported ones as genuine, each confirmed fraud weighted by one
+  over the share of frauds reported by its age — it stands for its peers not reported yet, the
+  classic inverse-probability correction for delayed feedback — so the recent weeks count;
+- ``mature``: only screenings older than the maturity (the age by which 90% of frauds get
+  reported), where both classes have settled.
+
+Frauds are never learned early *without* their genuine neighbours: that teaches the model what
+*recent* looks like (tenure, merchant age...) rather than what fraud looks like — measured, it
+cost a third of the average precision. The refit uses a time-ordered validation split and
+calibration, as ``rapport train`` does. The trees start from the built-in behavioral log-odds
+(a LightGBM *offset*), so with few labels the model stays close to the transparent score, and
+its terms remain among the reasons. Until ``min_positives`` frauds are in the window, nothing is
+published and decisions keep the behavioral model. Every refit is bounded (``max_rows``), so
+publication cost does not grow with history.
 """
 
 from __future__ import annotations
 
+import bisect
 import collections
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -62,6 +67,16 @@ class OnlineFraudOptions(BaseModel):
     the window follows how fast this bank's frauds actually get reported."""
     maturity_quantile: float = Field(default=0.9, gt=0.5, lt=1.0)
     """Share of confirmed frauds reported within the learned maturity."""
+    delayed_labels: Literal["reweight", "mature"] = "reweight"
+    """How the not-yet-reported are handled. ``mature``: learn only from screenings older than
+    the maturity. ``reweight``: learn from every screening old enough for
+    ``min_reported_share`` of frauds to have been reported, unreported ones as genuine, and
+    weigh each confirmed fraud by one over the share of frauds reported by its age (its
+    not-yet-reported peers), so the recent weeks count without looking less fraudulent. Both
+    use the delays seen so far; ``mature`` is used until 20 have been seen."""
+    min_reported_share: float = Field(default=0.2, gt=0.0, lt=1.0)
+    """``reweight``: screenings younger than the age by which this share of frauds are
+    reported are left out; no fraud weighs more than one over it."""
     negative_sample: float = Field(default=0.5, gt=0.0, le=1.0)
     """Share of unreported screenings kept as genuine examples (each weighs 1/share)."""
     max_rows: int = Field(default=50_000, ge=1_000)
@@ -78,6 +93,9 @@ class OnlineFraudOptions(BaseModel):
     """Leaves per tree."""
     max_rounds: int = Field(default=300, ge=1, le=5000)
     """Most trees per refit."""
+    start_from_behavioral: bool = True
+    """Boost the trees from the behavioral model's log-odds (its terms stay among the reasons)
+    rather than from a constant."""
 
 
 def _sampled(decision_id: str, share: float) -> bool:
@@ -114,6 +132,9 @@ class OnlineFraudLearner:
         """Sampled unreported screenings, oldest first."""
         self.now = float("-inf")
         self.delays: list[float] = []
+        self.timed_delays: list[tuple[float, float]] = []
+        """(screening time, days to its confirmed report) of every confirmed fraud."""
+        self._sorted_delays: list[float] = []
         """Days from screening to confirmed report, of every confirmed fraud so far."""
         self._changed = False
         self.published: Artifact | None = None
@@ -142,7 +163,9 @@ class OnlineFraudLearner:
             return
         self.now = max(self.now, outcome.event.epoch)
         if outcome.label > 0.5:
-            self.delays.append(max(0.0, outcome.event.epoch - _epoch(decision)) / DAY)
+            delay = max(0.0, outcome.event.epoch - _epoch(decision)) / DAY
+            self.delays.append(delay)
+            self.timed_delays.append((_epoch(decision), delay))
         self.pending.pop(decision.decision_id, None)
         self.labelled[decision.decision_id] = (
             _epoch(decision),
@@ -163,16 +186,41 @@ class OnlineFraudLearner:
         learned = float(np.quantile(self.delays, self.options.maturity_quantile))
         return min(_MAX_MATURITY_DAYS, max(_MIN_MATURITY_DAYS, learned))
 
+    def _reported_by(self, age_days: float) -> float:
+        """Share of the confirmed frauds seen so far that had been reported by this age."""
+        delays = self._sorted_delays
+        return bisect.bisect_right(delays, age_days) / len(delays) if delays else 0.0
+
     def table(self) -> TrainingTable:
-        """The matured window: decisions at least ``maturity_days`` old, both classes."""
+        """The examples a refit learns from (see ``delayed_labels``)."""
         options = self.options
-        horizon = self.now - self.maturity_days() * DAY
+        floor = options.min_reported_share
+        reweight = False
+        if options.delayed_labels == "reweight" and len(self.delays) >= _DELAYS_NEEDED:
+            # Delays are right-censored: a fraud screened last week with a long delay is not
+            # reported yet. Only screenings older than nearly every delay seen tell the delay
+            # distribution without that bias.
+            settled = self.now - float(np.quantile(self.delays, 0.95)) * DAY
+            cohort = sorted(delay for when, delay in self.timed_delays if when <= settled)
+            reweight = len(cohort) >= _DELAYS_NEEDED
+            self._sorted_delays = cohort
+        if reweight:
+            youngest = float(np.quantile(self._sorted_delays, floor))
+            horizon = self.now - youngest * DAY
+        else:
+            horizon = self.now - self.maturity_days() * DAY
         table = TrainingTable(self.kind)
-        rows: list[tuple[float, str, dict[str, Value], float, float]] = [
-            (when, key, inputs, label, weight)
-            for key, (when, inputs, label, weight) in self.labelled.items()
-            if when <= horizon
-        ]
+        rows: list[tuple[float, str, dict[str, Value], float, float]] = []
+        for key, (when, inputs, label, kept_weight) in self.labelled.items():
+            if when > horizon:
+                continue
+            weight = kept_weight
+            if reweight and label > 0.5:
+                # A fraud this young had only that share of chances to be reported yet: it
+                # stands for the ones not reported yet (inverse-probability weight).
+                share = self._reported_by((self.now - when) / DAY)
+                weight = kept_weight / max(share, floor)
+            rows.append((when, key, inputs, label, weight))
         weight = 1.0 / options.negative_sample
         genuine = [
             (when, key, inputs, 0.0, weight)
@@ -199,7 +247,7 @@ class OnlineFraudLearner:
             learning_rate=options.learning_rate,
             num_leaves=options.num_leaves,
             max_rounds=options.max_rounds,
-            offset="fraud-behavioral",
+            offset="fraud-behavioral" if options.start_from_behavioral else None,
             threads=1,
         )
         try:
