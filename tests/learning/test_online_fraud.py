@@ -183,3 +183,44 @@ def test_a_confirmed_fraud_raises_its_merchants_risk_when_reported(tmp_path: Pat
         assert after > 2 * before
         frauds = engine.entity_profile("merchant", "m9").features["merchant_confirmed_frauds_30d"]
         assert frauds.value == pytest.approx(1.0, rel=1e-6)
+
+
+def test_young_frauds_stand_for_their_peers_not_reported_yet() -> None:
+    options = OnlineFraudOptions(negative_sample=1.0, min_reported_share=0.1)
+    learner = OnlineFraudLearner("fraud", options)
+    # 60 days of screenings; every fifth is a fraud, reported after 1 to 10 days (uniform).
+    rng = np.random.default_rng(7)
+    decisions = [decision(i, i / 10.0, {"event.amount": float(i)}) for i in range(600)]
+    reports = []
+    for d in decisions[::5]:
+        delay = float(rng.uniform(1, 10))
+        reports.append((_day(d) + delay, d))
+    for d in decisions:
+        learner.observe_decision(d)
+    for when, d in sorted(reports, key=lambda r: r[0]):
+        if when <= 60.0:
+            learner.learn_one(report(d, when, True))
+    table = learner.table()
+    weights = dict(zip(table.ids, table.weight_array().tolist(), strict=True))
+    labels = dict(zip(table.ids, table.labels, strict=True))
+    old = [weights[k] for k, label in labels.items() if label == 1.0 and _age(k, learner) > 12]
+    young = [weights[k] for k, label in labels.items() if label == 1.0 and _age(k, learner) < 4]
+    assert old
+    assert young
+    assert set(old) == {1.0}  # every fraud that old has had its chance to be reported
+    assert min(young) > 1.5  # a young one stands for its peers not reported yet
+    # Weighted, the recent weeks look as fraudulent as the settled ones (a fifth).
+    recent = [k for k in labels if _age(k, learner) < 8]
+    share = sum(weights[k] * labels[k] for k in recent) / sum(weights[k] for k in recent)
+    assert share == pytest.approx(0.2, abs=0.07)
+
+
+def _day(d: Decision) -> float:
+    return (dt.datetime.fromisoformat(d.event_time) - START).total_seconds() / DAY
+
+
+def _age(decision_id: str, learner: OnlineFraudLearner) -> float:
+    when = learner.labelled[decision_id][0] if decision_id in learner.labelled else None
+    if when is None:
+        when = learner.pending[decision_id][0]
+    return (learner.now - when) / DAY
