@@ -54,11 +54,11 @@ def _train_and_replay(train: Path, held: Path, folder: Path) -> dict[str, float]
     """The CLI twice: train on one file, replay the other with the model; trigger -> score."""
     model, out = folder / "model", folder / "decisions.jsonl"
     trained = runner.invoke(app, ["train", "credit_limit", str(train), "--out", str(model)])
-    assert trained.exit_code == 0, trained.output
+    assert trained.exit_code == 0, (trained.output, trained.exception)
     replayed = runner.invoke(
         app, ["replay", str(held), "--out", str(out), "--model", f"credit_limit={model}"]
     )
-    assert replayed.exit_code == 0, replayed.output
+    assert replayed.exit_code == 0, (replayed.output, replayed.exception)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     return {r["trigger_event_id"]: r["score"] for r in rows if r["kind"] == "credit_limit"}
 

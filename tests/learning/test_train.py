@@ -13,7 +13,7 @@ from rapport import Engine
 from rapport.cli.main import app
 from rapport.datasets.german_credit import read_german, to_events, write_events
 from rapport.learning.collect import collect, time_ordered
-from rapport.learning.model_dir import read_model_dir
+from rapport.learning.model_dir import read_model_dir, use_models
 
 runner = CliRunner()
 PROTECTED = {"age", "age_years", "sex", "marital_status", "foreign_worker", "personal_status_sex"}
@@ -111,3 +111,13 @@ def test_collected_rows_hold_declared_attributes_as_of_the_decision(
         assert matching
         assert label in (0.0, 1.0)
         assert not protected_names(inputs)
+
+
+def test_a_model_given_is_pinned_its_kinds_online_learner_stops(model: Path) -> None:
+    with Engine("memory://") as engine:
+        assert "credit_limit" in engine.learning.learners  # the default policy learns credit
+        artifact = read_model_dir(model)
+        use_models(engine, [artifact])
+        assert "credit_limit" not in engine.learning.learners
+        assert engine.decisions.model_version("credit_limit") == artifact.version
+        assert "fraud" in engine.learning.learners  # other kinds keep learning

@@ -44,7 +44,7 @@ class ServeSettings(BaseModel):
 
 
 def open_engine(settings: ServeSettings) -> Engine:
-    from rapport.learning.model_dir import parse_model_option  # noqa: PLC0415
+    from rapport.learning.model_dir import parse_model_option, use_models  # noqa: PLC0415
     from rapport.learning.shadow import challenger_from  # noqa: PLC0415
 
     artifacts = [parse_model_option(value) for value in settings.models]
@@ -58,8 +58,8 @@ def open_engine(settings: ServeSettings) -> Engine:
         EngineConfig(store_url=settings.db, policy_path=settings.policy),
         challenger=shadow,
     )
-    for artifact in artifacts:
-        engine.decisions.use_model(artifact)
+    # Pinned: the kind's online learner stops, or its first publication would replace the model.
+    use_models(engine, artifacts)
     return engine
 
 

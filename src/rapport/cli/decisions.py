@@ -29,7 +29,7 @@ from rapport.engine import Engine
 from rapport.events import EventRejectedError, parse_event
 from rapport.governance.audit_log import open_audit_log
 from rapport.governance.ledger import DecisionErasedError, open_ledger, verify
-from rapport.learning.model_dir import ModelDirError, parse_model_option
+from rapport.learning.model_dir import ModelDirError, parse_model_option, use_models
 
 audit_app = typer.Typer(help="Audit the decision ledger.", no_args_is_help=True)
 
@@ -85,8 +85,7 @@ def replay(
     written, seen = 0, set()
     ordered = [line for _, _, line in lines]
     with Engine(db, config) as engine, out.open("w") as handle, progress_bar() as progress:
-        for artifact in artifacts:
-            engine.decisions.use_model(artifact)
+        use_models(engine, artifacts)
         task = progress.add_task("replay", total=len(ordered))
         for start in range(0, len(ordered), REPLAY_CHUNK):
             chunk = ordered[start : start + REPLAY_CHUNK]

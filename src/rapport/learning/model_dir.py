@@ -5,9 +5,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rapport.learning.artifact import Artifact
+
+if TYPE_CHECKING:
+    from rapport.engine import Engine
 
 PAYLOAD = "model.bin"
 CARD = "card.json"
@@ -60,3 +65,14 @@ def parse_model_option(value: str) -> Artifact:
     if artifact.kind != kind:
         raise ModelDirError(f"{folder} holds a {artifact.kind} model, not a {kind} one")
     return artifact
+
+
+def use_models(engine: Engine, artifacts: Iterable[Artifact]) -> None:
+    """Decide each artifact's kind with it, pinned: the kind's online learner (if the policy
+    has one) stops for this engine, or its first publication would replace the model given."""
+    for artifact in artifacts:
+        engine.decisions.use_model(artifact)
+        learner = engine.learning.learners.pop(artifact.kind, None)
+        hook = getattr(learner, "observe_decision", None)
+        if hook is not None and hook in engine.decisions.observers:
+            engine.decisions.observers.remove(hook)
