@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from dataclasses import dataclass
 
@@ -139,10 +140,11 @@ class LearningBench:
             "attributes, protected ones included; the engine reads none of those.",
             "",
             f"Simulated history: {s['customers']:,} customers x {s['days']} days, seed "
-            f"{s['seed']}, customers split 70/30; {s['train_decisions']:,} labelled training "
-            f"decisions ({s['train_bad']:,} went delinquent or defaulted), "
-            f"{s['held_decisions']:,} held-out ones ({s['held_bad']:,} bad). The baseline's raw "
-            "table is `rapport backfill`'s row of the customer at each statement (before it), "
+            f"{s['seed']}, customers split 70/30 {s['splits']} times (mean ± sd over splits); "
+            f"per split about {s['train_decisions']:,} labelled training decisions "
+            f"({s['train_bad']:,} went delinquent or defaulted) and {s['held_decisions']:,} "
+            f"held-out ones ({s['held_bad']:,} bad). The baseline's raw table is "
+            "`rapport backfill`'s row of the customer at each statement (before it), "
             "labelled by the same outcome join.",
             "",
         ]
@@ -164,14 +166,17 @@ class LearningBench:
 
 def measure_learning(quick: bool = False) -> LearningBench:
     started = time.perf_counter()
-    if quick:
-        fraud = measure_fraud(300, 40, SEED)
-        german = measure_german(3)
-        simulated = measure_simulated(400, 90, SIM_SEED)
-    else:
-        fraud = measure_fraud(CUSTOMERS, DAYS, SEED)
-        german = measure_german(GERMAN_SPLITS)
-        simulated = measure_simulated(SIM_CUSTOMERS, SIM_DAYS, SIM_SEED)
+    # Each part is printed as soon as it is measured: a long run that fails late keeps the rest.
+    german = measure_german(3 if quick else GERMAN_SPLITS)
+    print(f"learning: German Credit {german}", file=sys.stderr, flush=True)
+    simulated = (
+        measure_simulated(400, 90, SIM_SEED, splits=1)
+        if quick
+        else measure_simulated(SIM_CUSTOMERS, SIM_DAYS, SIM_SEED)
+    )
+    print(f"learning: simulated credit {simulated}", file=sys.stderr, flush=True)
+    fraud = measure_fraud(300, 40, SEED) if quick else measure_fraud(CUSTOMERS, DAYS, SEED)
+    print(f"learning: fraud {fraud}", file=sys.stderr, flush=True)
     return LearningBench(fraud, german, simulated, time.perf_counter() - started)
 
 

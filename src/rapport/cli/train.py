@@ -14,6 +14,9 @@ from rapport.learning.model_dir import write_model_dir
 from rapport.learning.training import GbmConfig, TrainingError, train_scorer
 
 TrainableKind = Literal["fraud", "credit_limit"]
+# The ledger's size budget is an average per record: screenings are most decisions, credit
+# reviews a few a month per customer.
+DEFAULT_MAX_FEATURES: dict[str, int | None] = {"fraud": 24, "credit_limit": None}
 
 
 def train(
@@ -25,8 +28,12 @@ def train(
         float, typer.Option(help="Latest share of the decisions held out for validation")
     ] = GbmConfig().validation_share,
     max_features: Annotated[
-        int, typer.Option(help="Most inputs the model may read (each is recorded per decision)")
-    ] = GbmConfig().max_features or 0,
+        int | None,
+        typer.Option(
+            help="Most inputs the model may read, each recorded with every decision it scores "
+            "(default: 24 for fraud, whose screenings are most decisions; all for credit_limit)"
+        ),
+    ] = None,
     calibration: Annotated[str, typer.Option(help="platt or isotonic")] = "platt",
     maturity_days: Annotated[
         float | None,
@@ -57,7 +64,7 @@ def train(
         )
     config = GbmConfig(
         validation_share=validation_share,
-        max_features=max_features or None,
+        max_features=max_features if max_features is not None else DEFAULT_MAX_FEATURES[kind],
         calibration=method,
     )
     try:

@@ -87,6 +87,7 @@ class OnlineCreditLearner:
             max_features=options.max_features,
             num_leaves=options.num_leaves,
             max_rounds=options.max_rounds,
+            refit=False,
             threads=1,
         )
         try:

@@ -248,6 +248,7 @@ class OnlineFraudLearner:
             num_leaves=options.num_leaves,
             max_rounds=options.max_rounds,
             offset="fraud-behavioral" if options.start_from_behavioral else None,
+            refit=False,
             threads=1,
         )
         try:
