@@ -227,6 +227,22 @@ def judge(
             if isinstance(value, int | float)
         }
         rounds.append(Round(logged_arm, decision.propensity, reward, target, context))
+    return estimate_into(report, kind, rounds, agree, certain, clip, confidence, bootstrap, seed)
+
+
+def estimate_into(
+    report: ChallengerReport,
+    kind: str,
+    rounds: list[Round],
+    agree: int,
+    certain: int,
+    clip: float | None,
+    confidence: float,
+    bootstrap: int,
+    seed: int,
+) -> ChallengerReport:
+    """Fill ``report`` with the off-policy estimates of the evaluated rounds (from the ledger or
+    from a shadow log alike)."""
     report.evaluated = len(rounds)
     if not rounds:
         return report

@@ -27,14 +27,14 @@ from rapport.decisions.policy import load_policy
 from rapport.decisions.record import Decision
 from rapport.decisions.service import KINDS, gather
 from rapport.learning.challenger import (
-    KNOWN_REWARDS,
     Challenger,
     ChallengerReport,
     arm_of,
     distribution,
+    estimate_into,
     named_models,
 )
-from rapport.learning.offpolicy import LoggedBandit, Round, evaluate, on_policy
+from rapport.learning.offpolicy import Round
 from rapport.learning.registry import open_registry
 from rapport.store.connect import connect
 from rapport.store.urls import local_url
@@ -222,19 +222,4 @@ def judge_shadow(
         agree += row.arm == row.champion_arm
         certain += row.champion_propensity >= 1.0
         rounds.append(Round(row.champion_arm, row.champion_propensity, reward, row.distribution))
-    report.evaluated = len(rounds)
-    if rounds:
-        report.agreement = agree / len(rounds)
-        report.deterministic_share = certain / len(rounds)
-        data = LoggedBandit.from_rounds(rounds)
-        report.unsupported_mass = data.unsupported_mass()
-        report.logged = on_policy(data.rewards, confidence)
-        report.estimates = evaluate(
-            data,
-            clip=clip,
-            confidence=confidence,
-            bootstrap=bootstrap,
-            seed=seed,
-            known_rewards=KNOWN_REWARDS.get(kind),
-        )
-    return report
+    return estimate_into(report, kind, rounds, agree, certain, clip, confidence, bootstrap, seed)
