@@ -202,8 +202,4 @@ def _register_builtin_learners() -> None:
         "rapport.learning.online_fraud",
         "rapport.learning.online_credit",
     ):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as error:
-            if error.name != module:
-                raise
+        importlib.import_module(module)
