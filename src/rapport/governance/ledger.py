@@ -33,6 +33,7 @@ from rapport.governance.ledger_records import (
     chain_hash,
     verify_records,
 )
+from rapport.store.connect import connect
 from rapport.store.keys import CustomerKeys, MemoryKeys, open_key_file
 from rapport.store.urls import is_scale_out
 
@@ -283,14 +284,12 @@ class SqliteLedger:
     """The ledger in the engine's SQLite file (its own tables, its own connection)."""
 
     def __init__(self, path: str | Path, keys: CustomerKeys | None = None) -> None:
-        self.connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        # As for the stores: in WAL mode no committed record is lost to an application crash,
-        # and the file never corrupts; only an OS crash can drop the latest commits.
-        self.connection.execute("PRAGMA synchronous=NORMAL")
-        self.connection.execute("PRAGMA busy_timeout=10000")
-        # Erasure rewrites index entries: the old ones are zeroed, not left in free space.
-        self.connection.execute("PRAGMA secure_delete=ON")
+        # The stores' settings (WAL, synchronous=NORMAL, busy timeout, secure_delete: erasure
+        # rewrites index entries, and the old ones are zeroed rather than left in free space).
+        self.connection = connect(path)
+        self._head: tuple[int, str] | None = None
+        """The chain's last (position, hash) as this connection last saw it; another process
+        may have appended since, which the next insert finds out."""
         columns = {row[1] for row in self.connection.execute("PRAGMA table_info(decisions)")}
         if columns and "customer_ref" not in columns:
             raise LedgerFormatError(
@@ -315,41 +314,73 @@ class SqliteLedger:
         return None if row is None else _stored(row)
 
     def append(self, decision: Decision, guard: CountGuard | None = None) -> Decision:
+        if guard is not None:
+            return self._append_guarded(decision, guard)
+        # One INSERT, its own transaction: the primary key on the position makes it fail if the
+        # chain moved since this connection last saw its head (another process appended), and
+        # the unique decision id if the decision is already stored. A decision takes a single
+        # statement instead of five, and writers hold SQLite's write lock for that one only.
+        while True:
+            position, prev = self._head or self._read_head()
+            record, chained = _chained(decision, self.sealer, position + 1, prev)
+            try:
+                self._insert(record, decision)
+            except sqlite3.IntegrityError as error:
+                self._head = None
+                if error.sqlite_errorname == "SQLITE_CONSTRAINT_PRIMARYKEY":
+                    continue
+                existing = self._row("decision_id = ?", (decision.decision_id,))
+                if existing is None:
+                    raise
+                return _as_stored(decision, existing, self.sealer)
+            self._head = (record.position, record.hash)
+            return chained
+
+    def _append_guarded(self, decision: Decision, guard: CountGuard) -> Decision:
+        """The count the guard names, and the append, in one write transaction."""
         connection = self.connection
-        sealer = self.sealer
         connection.execute("BEGIN IMMEDIATE")
         try:
             existing = self._row("decision_id = ?", (decision.decision_id,))
             if existing is not None:
                 connection.execute("COMMIT")
-                return _as_stored(decision, existing, sealer)
+                return _as_stored(decision, existing, self.sealer)
             check_guard(self, guard)
-            last = connection.execute(
-                "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
-            position, prev = (int(last[0]) + 1, bytes(last[1]).hex()) if last else (1, GENESIS)
-            record, chained = _chained(decision, sealer, position, prev)
-            connection.execute(
-                "INSERT INTO decisions (seq, decision_id, customer_ref, trigger_ref, kind, action, "
-                "event_time, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.position,
-                    record.decision_id,
-                    sealer.customer_ref(decision.customer_id),
-                    sealer.trigger_ref(decision.trigger_event_id),
-                    record.kind,
-                    record.action,
-                    record.event_time,
-                    record.body,
-                    bytes.fromhex(record.prev_hash),
-                    bytes.fromhex(record.hash),
-                ),
-            )
+            position, prev = self._read_head()
+            record, chained = _chained(decision, self.sealer, position + 1, prev)
+            self._insert(record, decision)
             connection.execute("COMMIT")
-            return chained
         except BaseException:
+            self._head = None
             connection.execute("ROLLBACK")
             raise
+        self._head = (record.position, record.hash)
+        return chained
+
+    def _read_head(self) -> tuple[int, str]:
+        last = self.connection.execute(
+            "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        return (int(last[0]), bytes(last[1]).hex()) if last else (0, GENESIS)
+
+    def _insert(self, record: StoredDecision, decision: Decision) -> None:
+        sealer = self.sealer
+        self.connection.execute(
+            "INSERT INTO decisions (seq, decision_id, customer_ref, trigger_ref, kind, action, "
+            "event_time, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.position,
+                record.decision_id,
+                sealer.customer_ref(decision.customer_id),
+                sealer.trigger_ref(decision.trigger_event_id),
+                record.kind,
+                record.action,
+                record.event_time,
+                record.body,
+                bytes.fromhex(record.prev_hash),
+                bytes.fromhex(record.hash),
+            ),
+        )
 
     def _readable(self, record: StoredDecision | None) -> Decision | None:
         return None if record is None else self.sealer.readable(record)
