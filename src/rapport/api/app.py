@@ -20,12 +20,15 @@ from rapport.api import (
     routes_monitors,
     routes_reads,
 )
+from rapport.api.fast_path import DecisionFastPath
 from rapport.api.keys import KeyStore
 from rapport.api.service import Service
 from rapport.engine import Engine
 
 
-def create_app(engine: Engine, keys: KeyStore) -> FastAPI:
+def create_app(engine: Engine, keys: KeyStore, fast_path: bool = True) -> FastAPI:
+    """The service's app; ``fast_path=False`` serves the decision endpoints through FastAPI
+    alone (the fast path's tests compare the two)."""
     app = FastAPI(
         title="Rapport",
         version="0.1.0",
@@ -63,4 +66,6 @@ def create_app(engine: Engine, keys: KeyStore) -> FastAPI:
     routes_erasure.register(app, service)
     routes_fairness.register(app, service)
     routes_monitors.register(app, service)
+    if fast_path:
+        app.add_middleware(DecisionFastPath, service=service)
     return app

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from rapport.api.schemas import DecisionRequest, FraudRequest
 from rapport.api.service import Service, decision_json, decision_response
+from rapport.decisions.record import Decision
 from rapport.engine import UnknownEntityError
 from rapport.events import EventRejectedError, RawEvent
 from rapport.governance.ledger import DecisionErasedError
@@ -139,22 +140,25 @@ def register(app: FastAPI, service: Service) -> None:
         }
 
 
-def _on_request(service: Service, kind: str) -> Callable[[DecisionRequest], Awaitable[Response]]:
-    engine, lock, metrics = service.engine, service.lock, service.metrics
+def decide_on_request(service: Service, kind: str, request: DecisionRequest) -> Decision:
+    """Take and count a decision asked for over HTTP (the route and the fast path share it)."""
+    try:
+        with service.lock:
+            decision = service.engine.decide(
+                kind, request.customer_id, request.at, request.request_id, request.context
+            )
+    except UnknownEntityError as error:
+        raise HTTPException(404, str(error)) from None
+    except ValueError as error:
+        raise HTTPException(422, str(error)) from None
+    service.metrics.decisions.labels(kind, decision.action).inc()
+    service.metrics.decision_seconds.labels(kind).observe(decision.latency_ms / 1000.0)
+    return decision
 
+
+def _on_request(service: Service, kind: str) -> Callable[[DecisionRequest], Awaitable[Response]]:
     async def handler(request: DecisionRequest) -> Response:
-        try:
-            with lock:
-                decision = engine.decide(
-                    kind, request.customer_id, request.at, request.request_id, request.context
-                )
-        except UnknownEntityError as error:
-            raise HTTPException(404, str(error)) from None
-        except ValueError as error:
-            raise HTTPException(422, str(error)) from None
-        metrics.decisions.labels(kind, decision.action).inc()
-        metrics.decision_seconds.labels(kind).observe(decision.latency_ms / 1000.0)
-        return decision_response(decision)
+        return decision_response(decide_on_request(service, kind, request))
 
     handler.__name__ = f"decide_{kind}"
     handler.__doc__ = f"Take a {kind.replace('_', ' ')} decision on request."

@@ -52,16 +52,26 @@ class ScopedKey(APIKeyHeader):
 
     async def __call__(self, request: Request) -> None:  # type: ignore[override]
         headers = request.headers
-        secret = headers.get("x-api-key") or (
-            headers.get("authorization", "").removeprefix("Bearer ").strip() or None
+        refusal = key_refusal(
+            self.keys, headers.get("x-api-key"), headers.get("authorization"), self.scope
         )
-        if secret is None:
-            raise HTTPException(401, "an API key is required (X-API-Key or Bearer)")
-        scopes = self.keys.scopes(secret)
-        if scopes is None:
-            raise HTTPException(401, "unknown or revoked API key")
-        if self.scope not in scopes and "admin" not in scopes:
-            raise HTTPException(403, f"this key lacks the {self.scope!r} scope")
+        if refusal is not None:
+            raise refusal
+
+
+def key_refusal(
+    keys: KeyStore, api_key: str | None, authorization: str | None, scope: str
+) -> HTTPException | None:
+    """Why a request with these headers may not act within ``scope``, or None if it may."""
+    secret = api_key or ((authorization or "").removeprefix("Bearer ").strip() or None)
+    if secret is None:
+        return HTTPException(401, "an API key is required (X-API-Key or Bearer)")
+    scopes = keys.scopes(secret)
+    if scopes is None:
+        return HTTPException(401, "unknown or revoked API key")
+    if scope not in scopes and "admin" not in scopes:
+        return HTTPException(403, f"this key lacks the {scope!r} scope")
+    return None
 
 
 def decision_json(decision: Decision) -> dict[str, Any]:
