@@ -21,11 +21,12 @@ from starlette.types import Message, Receive, Scope, Send
 from rapport import Engine
 from rapport.api import create_app
 from rapport.api.fast_path import DecisionFastPath
-from rapport.api.keys import KeyStore, Scope
+from rapport.api.keys import KeyStore
+from rapport.api.keys import Scope as KeyScope
 from rapport.api.service import Service
 from tests.decisions.test_credit_and_offers import good_payer
 
-ROLES: tuple[Scope, ...] = ("decide", "read", "admin")
+ROLES: tuple[KeyScope, ...] = ("decide", "read", "admin")
 JSON = {"Content-Type": "application/json"}
 
 
