@@ -66,12 +66,15 @@ def block_read(
     A block cannot be read before its reference time (that would need the events since then
     removed); such a read returns the values at the reference time.
     """
-    elapsed = max(0.0, at - state[offset])
+    elapsed = at - state[offset]
+    if elapsed < 0.0:
+        elapsed = 0.0
     out: list[float] = []
     i = offset + 1
     for rate in decay_rates:
         factor = _exp(-rate * elapsed)
-        out.extend(v * factor for v in state[i : i + stat_count])
+        # A list comprehension, not a generator: every decision reads a dozen blocks.
+        out += [v * factor for v in state[i : i + stat_count]]
         i += stat_count
     return out
 
