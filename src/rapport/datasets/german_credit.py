@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 DEFAULT_PATH = Path("/work/shared/data/german_credit/german.data")
 
 # (attribute name, qualitative code prefix or None for a number), in the file's column order.
@@ -158,6 +160,16 @@ def to_events(
             }
         )
     return events + outcomes
+
+
+def applicant_frame(applicants: Sequence[Applicant]) -> pd.DataFrame:
+    """One row per applicant, from the same mapping as the events: ``customer_id``, the
+    protected ``sex``, ``marital_status``, ``age`` and ``foreign_worker`` exactly as
+    ``customer_update.protected`` carries them, and ``good`` (class 1). For checking what the
+    engine reports against the file, independently of the engine."""
+    return pd.DataFrame(
+        [{"customer_id": a.customer_id, **a.protected(), "good": not a.bad} for a in applicants]
+    )
 
 
 def write_events(events: Sequence[dict[str, object]], out: Path) -> None:
