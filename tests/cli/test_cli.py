@@ -259,7 +259,10 @@ def test_ingest_skips_blank_lines(tmp_path: Path, db: Path) -> None:
 
 
 def test_ingest_of_a_missing_file_fails_clearly(tmp_path: Path, db: Path) -> None:
-    result = invoke(["ingest", tmp_path / "nope.jsonl", "--db", db])
+    # Wide enough that the error box never breaks the message, whatever the temporary path.
+    result = runner.invoke(
+        app, ["ingest", str(tmp_path / "nope.jsonl"), "--db", str(db)], env={"COLUMNS": "400"}
+    )
 
     assert result.exit_code != 0
     assert "does not exist" in result.output
