@@ -93,8 +93,13 @@ def test_fraud_labels_and_reports_point_at_real_transactions(
     assert len(confirmed) > 0.8 * len(labelled)
 
 
-def test_plausibility(history: tuple[bytes, SimulatedBank]) -> None:
-    _, bank = history
+def test_plausibility() -> None:
+    # Stressed repayments and defaults are rare: 400 customers give a handful of each, too few
+    # to judge (over seeds 1-8 the stressed-lateness gap of such a run ranged from -4 to +4
+    # days); 1,500 give about thirty stressed repayments and a stable gap (+2.7 to +4.7 days).
+    bank = SimulatedBank(SimConfig(customers=1_500, days=90, seed=90210))
+    for _ in bank.days():
+        pass
     found = figures(bank.truth, bank.transactions, bank.config.days)
     assert 0.0005 <= found.fraud_rate <= 0.02
     assert 0.01 <= found.annual_default_rate <= 0.15

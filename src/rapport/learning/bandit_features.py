@@ -31,10 +31,11 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.=-]")
 _STOP_WORDS = frozenset({"a", "an", "the", "of", "with", "for", "about", "to", "and", "or", "free"})
 
 # A broad description of a customer, meant for any bank: money in and out, where it goes,
-# credit behaviour, digital engagement, how many offers the customer has had lately (fatigue)
-# and how they answered, plus every behavioral signal. Nothing here is specific to one product;
-# the bandit learns which of it matters for which arm. Every name is recorded with each learned
-# decision, so the list stays short (the ledger's budget).
+# credit behaviour, digital engagement, which product families the customer browses (what they
+# are shopping for), how many offers the customer has had lately (fatigue) and how they
+# answered, plus every behavioral signal. Nothing here is specific to one product of the
+# catalog; the bandit learns which of it matters for which arm. Every name is recorded with each
+# learned decision, so the list stays short (the ledger's budget).
 DEFAULT_CONTEXT: tuple[str, ...] = (
     "signals.financial_stress",
     "signals.vulnerability",
@@ -57,6 +58,13 @@ DEFAULT_CONTEXT: tuple[str, ...] = (
     "features.logins_30d",
     "features.hardship_page_views_30d",
     "features.loan_page_views_30d",
+    "features.savings_page_share_30d",
+    "features.investing_page_share_30d",
+    "features.insurance_page_share_30d",
+    "features.travel_page_share_30d",
+    "features.card_page_share_30d",
+    "features.budgeting_page_share_30d",
+    "features.mortgage_page_share_30d",
     "features.tenure_days",
     "features.offers_answered_90d",
     "features.offer_acceptance_rate_90d",

@@ -6,11 +6,13 @@ import math
 import random
 
 from rapport.sim.emit import Event, EventStream
+from rapport.sim.needs import product_page
 from rapport.sim.population import Customer
 from rapport.sim.world import (
     CATEGORIES,
     CATEGORY_INDEX,
     CITIES,
+    PAGES_CARD_HOLDER,
     PAGES_EVERYDAY,
     PAGES_GAMBLING,
     PAGES_HARDSHIP,
@@ -186,4 +188,5 @@ def _page(rnd: random.Random, customer: Customer) -> str:
         return rnd.choice(PAGES_LOANS)
     if customer.gambling and draw > 0.97:
         return PAGES_GAMBLING[0]
-    return rnd.choice(PAGES_EVERYDAY)
+    everyday = PAGES_CARD_HOLDER if customer.has_card else PAGES_EVERYDAY
+    return product_page(rnd, customer.needs) or rnd.choice(everyday)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from rapport.sim.needs import shift_with_life_event
 from rapport.sim.population import Customer
 from rapport.sim.world import CATEGORY_INDEX, CITIES
 
@@ -44,6 +45,7 @@ def plan_life_events(
 
 def apply(event: LifeEvent, customer: Customer, rnd: random.Random) -> None:
     """Change the customer from the onset on."""
+    shift_with_life_event(customer.needs, event.kind, rnd)
     if event.kind == "income_shock":
         customer.employed = False
     elif event.kind == "gambling_onset":
@@ -56,6 +58,7 @@ def apply(event: LifeEvent, customer: Customer, rnd: random.Random) -> None:
         mix = customer.category_mix
         mix[CATEGORY_INDEX["retail"]] += 0.08
         mix[CATEGORY_INDEX["health"]] += 0.04
+        mix[CATEGORY_INDEX["travel"]] *= 0.6
         mix /= mix.sum()
         customer.spend_rate *= 1.25
     elif event.kind == "pay_rise":

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rapport.sim.needs import active_chances, cushion_factor, draw_needs, spending_share_cut
 from rapport.sim.world import CATEGORIES, CATEGORY_INDEX, CITIES
 
 CHANNELS = ("email", "sms", "push")
-NEEDS = ("savings", "investment", "insurance", "card", "budgeting")
 
 
 @dataclass(slots=True)
@@ -98,16 +98,11 @@ def sample_population(rng: np.random.Generator, count: int) -> list[Customer]:
         mix /= mix.sum()
         age = int(ages[i])
         stage = _life_stage(age)
-        needs = {
-            "savings": float(np.clip(rng.normal(0.5 + 0.3 * discipline[i], 0.15), 0, 1)),
-            "investment": float(
-                np.clip(rng.normal(0.2 + 0.4 * (stage == "established"), 0.15), 0, 1)
-            ),
-            "insurance": float(np.clip(rng.normal(0.3 + 0.2 * (stage == "building"), 0.15), 0, 1)),
-            "card": float(np.clip(rng.normal(0.3 + 0.3 * impulsivity[i], 0.15), 0, 1)),
-            "budgeting": float(np.clip(rng.normal(0.25 + 0.4 * (1 - discipline[i]), 0.15), 0, 1)),
-        }
         income = float(incomes[i])
+        needs = draw_needs(
+            rng, active_chances(float(discipline[i]), float(impulsivity[i]), stage, income)
+        )
+        _show_needs_in_mix(mix, needs)
         has_card = bool(rng.random() < 0.8)
         # A hidden yearly default probability: thin discipline, low income and appetite for risk.
         logit = -3.6 - 3.2 * (discipline[i] - 0.66) + 0.9 * risk[i] - 0.5 * np.log(income / 32_000)
@@ -141,12 +136,23 @@ def sample_population(rng: np.random.Generator, count: int) -> list[Customer]:
                     round(min(25_000, max(500, income * rng.uniform(0.05, 0.25))), -2)
                 ),
                 default_propensity=float(1 / (1 + np.exp(-logit))),
-                balance=float(round(income / 12 * rng.uniform(0.2, 1.5), 2)),
+                balance=float(
+                    round(income / 12 * rng.uniform(0.2, 1.5) * cushion_factor(needs), 2)
+                ),
             )
         )
     for customer in customers:
         customer.amount_scale = _fit_spending(customer, float(rng.normal(0.0, 0.08)))
     return customers
+
+
+def _show_needs_in_mix(mix: np.ndarray, needs: dict[str, float]) -> None:
+    """Travellers (who need travel insurance) spend on travel; those who want a better card
+    shop and go out on it."""
+    mix[CATEGORY_INDEX["travel"]] += 0.06 * needs["insurance"]
+    mix[CATEGORY_INDEX["retail"]] += 0.05 * needs["card"]
+    mix[CATEGORY_INDEX["entertainment"]] += 0.03 * needs["card"]
+    mix /= mix.sum()
 
 
 def _fit_spending(customer: Customer, noise: float) -> float:
@@ -160,7 +166,13 @@ def _fit_spending(customer: Customer, noise: float) -> float:
         for share, (_, _, median, spread, _) in zip(customer.category_mix, CATEGORIES, strict=True)
     ) * (0.8 + 0.5 * customer.impulsivity)
     monthly_spend = customer.spend_rate * 30.4 * mean_amount
-    share_of_income = 0.62 + 0.3 * customer.impulsivity - 0.15 * customer.discipline + noise
+    share_of_income = (
+        0.62
+        + 0.3 * customer.impulsivity
+        - 0.15 * customer.discipline
+        - spending_share_cut(customer.needs)
+        + noise
+    )
     return float(customer.annual_income / 12 * share_of_income / monthly_spend)
 
 

@@ -46,7 +46,10 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...], float, float, float], ...] = (
 )
 CATEGORY_INDEX = {c[0]: i for i, c in enumerate(CATEGORIES)}
 
-PAGES_EVERYDAY = ("/home", "/accounts", "/cards", "/payments", "/savings", "/offers", "/settings")
+# Pages of the products customers hold: everyone has a current account, card holders a card
+# (product pages of what they might want next are in rapport.sim.needs).
+PAGES_EVERYDAY = ("/home", "/accounts", "/payments", "/statements", "/offers", "/settings")
+PAGES_CARD_HOLDER = (*PAGES_EVERYDAY, "/cards")
 PAGES_HARDSHIP = ("/help/hardship", "/help/debt-advice", "/help/payment-holiday")
 PAGES_LOANS = ("/loans/personal", "/loans/payday", "/overdraft/increase")
 PAGES_GAMBLING = ("/help/gambling-block",)

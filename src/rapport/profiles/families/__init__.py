@@ -15,6 +15,7 @@ from rapport.profiles.families.income import Income
 from rapport.profiles.families.merchant import MerchantRisk, MerchantTraffic
 from rapport.profiles.families.novelty import Novelty
 from rapport.profiles.families.offers import OfferResponses
+from rapport.profiles.families.product_interest import ProductInterest
 from rapport.profiles.families.repayment import Repayment
 from rapport.profiles.families.rhythm_change import RhythmChange
 from rapport.profiles.families.spending import Spending
@@ -41,6 +42,7 @@ def default_families() -> list[Family]:
         MerchantRisk(),
         DeviceUsage(),
         DeclaredAttributes(),
+        ProductInterest(),
     ]
 
 
