@@ -165,13 +165,19 @@ def _token(text: str) -> str:
     return _UNSAFE.sub("_", text)
 
 
+@functools.lru_cache(maxsize=64)
+def _keys(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each input's name beside its VW feature name (worked out once per context list: a
+    decision taken with a published bandit writes the whole context line)."""
+    return tuple((name, _token(name)) for name in names)
+
+
 def context_line(inputs: Mapping[str, Value], names: Sequence[str]) -> str:
     parts: list[str] = []
-    for name in names:
+    for name, key in _keys(tuple(names)):
         value = inputs.get(name)
         if value is None:
             continue
-        key = _token(name)
         if isinstance(value, bool):
             parts.append(f"{key}:{int(value)}")
         elif isinstance(value, int | float):
