@@ -175,7 +175,23 @@ def _append(url: str, worker: int, start: Barrier) -> None:
         ledger.close()
 
 
-def test_two_processes_appending_to_the_postgres_ledger_keep_one_chain(url: str) -> None:
+@pytest.fixture(params=["sqlite", "postgres"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A SQLite file (appends race on the chain head through the primary key), then a
+    PostgreSQL schema (through the head row's lock)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "ledger.db")
+        return
+    missing = postgres_missing()
+    if missing:
+        skip_or_fail(missing)
+    made = scale_out_url(tmp_path, redis_profiles=False)
+    yield made
+    drop_schema(made)
+
+
+def test_two_processes_appending_to_one_ledger_keep_one_chain(ledger_url: str) -> None:
+    url = ledger_url
     ledger = open_ledger(url)
     ledger.append(_decision("first-0"))  # schema, key file and a first record before the race
     context = multiprocessing.get_context("spawn")
