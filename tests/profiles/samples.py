@@ -101,6 +101,12 @@ def sample_events() -> list[dict[str, Any]]:
             at(2, 3),
         ),
         event(
+            "p3",
+            "page_view",
+            {"session_id": "s1", "page": "/savings/isa", "dwell_ms": 8000},
+            at(2, 4),
+        ),
+        event(
             "s1",
             "statement",
             {
