@@ -66,9 +66,7 @@ def block_read(
     A block cannot be read before its reference time (that would need the events since then
     removed); such a read returns the values at the reference time.
     """
-    elapsed = at - state[offset]
-    if elapsed < 0.0:
-        elapsed = 0.0
+    elapsed = max(0.0, at - state[offset])
     out: list[float] = []
     i = offset + 1
     for rate in decay_rates:
