@@ -139,6 +139,22 @@ def test_a_forged_key_and_a_bearer_key_are_judged_alike(sides: tuple[Side, Side]
     _same(*answers)
 
 
+def test_a_repeated_key_header_is_judged_by_its_first_value(sides: tuple[Side, Side]) -> None:
+    body = b'{"customer_id": "c1", "request_id": "twice"}'
+    answers = []
+    for side in sides:
+        headers = [
+            ("content-type", "application/json"),
+            ("x-api-key", "rk_forged"),
+            ("x-api-key", side.keys["decide"]),
+        ]
+        answers.append(
+            side.client.post("/v1/decisions/next_best_action", content=body, headers=headers)
+        )
+    assert answers[1].status_code == 401
+    _same(*answers)
+
+
 _VALUES = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False), st.text(max_size=4)
 )

@@ -72,7 +72,8 @@ class DecisionFastPath:
 
     def _judge(self, scope: Scope, body: bytes) -> DecisionRequest | None:
         """The request, if it is well-formed and authorised; None for the app to answer."""
-        headers = dict(scope["headers"])
+        # The first of a repeated header counts, as for the app (Starlette's ``Headers.get``).
+        headers = dict(reversed(scope["headers"]))
         content_type = headers.get(b"content-type", b"")
         if content_type != _JSON and not content_type.startswith(_JSON + b";"):
             return None
