@@ -6,13 +6,20 @@
   (The default, FULL, syncs the disk at every commit: one fsync per recorded row.)
 - a busy timeout, since the stores, the ledger and the registry write the same file;
 - ``secure_delete``: deleted content is overwritten with zeros, so that an erased customer's
-  data does not linger in free pages.
+  data does not linger in free pages;
+- a log of up to 10,000 pages (40 MB) before a commit copies it back into the file itself (a
+  checkpoint, with its disk syncs), instead of SQLite's 1,000: at 1,000 one decision in about
+  150 paid 3-5 ms for it, the p99 of in-process decisions. A serving process checkpoints on a
+  thread of its own (``rapport.store.checkpoint``), so that its requests never reach the mark;
+  the log file is cut back to 64 MB after a checkpoint.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+
+AUTOCHECKPOINT_PAGES = 10_000
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
@@ -22,4 +29,6 @@ def connect(path: str | Path) -> sqlite3.Connection:
     connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute("PRAGMA busy_timeout=10000")
     connection.execute("PRAGMA secure_delete=ON")
+    connection.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+    connection.execute(f"PRAGMA journal_size_limit={64 * 1024 * 1024}")
     return connection

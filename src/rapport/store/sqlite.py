@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from rapport.store.connect import connect
 from rapport.store.keys import CustomerKeys, MemoryKeys, open_key_file
 from rapport.store.protocols import (
     ConcurrentUpdateError,
@@ -66,15 +67,9 @@ class SqliteDatabase:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode loses no committed transaction on an application crash; only an OS
-        # crash or power loss can drop the latest commits. The file never corrupts either way.
-        self.connection.execute("PRAGMA synchronous=NORMAL")
-        self.connection.execute("PRAGMA busy_timeout=10000")
-        # Deleted or moved content is overwritten with zeros, so that an erased customer's
-        # profile or dead letters do not linger in free pages or in the slack of a page.
-        self.connection.execute("PRAGMA secure_delete=ON")
+        # WAL, synchronous=NORMAL, a busy timeout, secure_delete (an erased customer's profile
+        # or dead letters do not linger in free pages): see rapport.store.connect.
+        self.connection = connect(self.path)
         self.connection.executescript(_SCHEMA)
         self._depth = 0
 
