@@ -2,10 +2,10 @@
 
 One process, or several workers on one port (``--workers``): the API is stateless above its
 stores, every worker opens the same store, and what must hold across them does at the store
-(profiles by compare-and-set, the ledger's chain under its write lock, the contact cap by a
-guarded append). What stays per worker: its online learners learn from the outcomes it receives
-(each publishes its versions to the shared registry, so every decision still replays), its
-shadow challenger and its monitors.
+(profiles by compare-and-set, the ledger's chain by the primary key on its position, the contact
+cap by a guarded append). What stays per worker: its online learners learn from the outcomes it
+receives (each publishes its versions to the shared registry, so every decision still replays),
+its shadow challenger and its monitors.
 """
 
 from __future__ import annotations
