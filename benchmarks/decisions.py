@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,16 +107,7 @@ def in_process(
         "pricing": {"product": "personal_loan"},
     }
     for kind, context in contexts.items():
-        for i, customer in enumerate(customer_ids[:WARM_UP_DECISIONS]):
-            engine.decide(kind, customer, request_id=f"bench-warm-{kind}-{i}", context=context)
-        millis = []
-        for round_ in range(ROUNDS):
-            for i, customer in enumerate(customer_ids):
-                request = f"bench-{kind}-{round_}-{i}"
-                started = time.perf_counter()
-                engine.decide(kind, customer, request_id=request, context=context)
-                millis.append((time.perf_counter() - started) * 1000)
-        results[kind] = _percentiles(millis)
+        results[kind] = _on_request(engine, kind, customer_ids, context, f"bench-{kind}")
     learned = _learned_next_best_action(engine, customer_ids)
     if learned is not None:
         results["next_best_action (learned bandit)"] = learned
@@ -154,14 +146,26 @@ def _learned_next_best_action(
     if artifact is None:
         return None
     engine.decisions.use_model(artifact)
+    return _on_request(engine, "next_best_action", customer_ids, {}, "bench-learned")
+
+
+def _on_request(
+    engine: Engine,
+    kind: str,
+    customer_ids: list[str],
+    context: Mapping[str, str | float | bool | None],
+    tag: str,
+) -> tuple[float, float]:
+    """p50 and p99 of ``kind`` decided on request, after WARM_UP_DECISIONS uncounted ones;
+    every customer ROUNDS times, each time under a fresh request id."""
     for i, customer in enumerate(customer_ids[:WARM_UP_DECISIONS]):
-        engine.decide("next_best_action", customer, request_id=f"bench-warm-learned-{i}")
+        engine.decide(kind, customer, request_id=f"{tag}-warm-{i}", context=context)
     millis: list[float] = []
     for round_ in range(ROUNDS):
         for i, customer in enumerate(customer_ids):
-            request = f"bench-learned-{round_}-{i}"
+            request = f"{tag}-{round_}-{i}"
             started = time.perf_counter()
-            engine.decide("next_best_action", customer, request_id=request, context={})
+            engine.decide(kind, customer, request_id=request, context=context)
             millis.append((time.perf_counter() - started) * 1000)
     return _percentiles(millis)
 
