@@ -39,12 +39,15 @@ _REFERENCE = re.compile(r"(?<![.\w$])([A-Za-z_$][\w$]*)(?:\s*\.\s*([A-Za-z_$][\w
 
 
 @lru_cache(maxsize=4096)
-def _names(source: str) -> tuple[tuple[str, frozenset[str] | None], ...]:
+def _names(source: str) -> tuple[tuple[str, frozenset[str] | None], ...] | None:
     """Each top-level name in ``source`` with the members read from it (None: read whole, as
-    ``features`` alone or ``features["x"]`` would be). Words inside string literals count too:
-    that can only hand over more than is read, never less."""
+    ``features`` alone or ``features["x"]`` would be); None altogether if the expression reads
+    ``$``, the whole input. Words inside string literals count too: that can only hand over
+    more than is read, never less."""
     members: dict[str, set[str] | None] = {}
     for head, member in _REFERENCE.findall(source):
+        if head == "$":
+            return None
         known = members.setdefault(head, set())
         if known is None:
             continue
@@ -59,8 +62,8 @@ def _names(source: str) -> tuple[tuple[str, frozenset[str] | None], ...]:
 
 def _read_by(source: str, context: Mapping[str, Any]) -> dict[str, Any]:
     names = _names(source)
-    if any(head == "$" for head, _ in names):
-        return dict(context)  # ``$`` is the whole input
+    if names is None:
+        return dict(context)
     read: dict[str, Any] = {}
     for head, keys in names:
         if head not in context:
