@@ -29,6 +29,7 @@ PRODUCT_STEMS: dict[str, tuple[str, ...]] = {
     "mortgage": ("mortgage", "remortgage", "home-buy"),
 }
 PRODUCTS = tuple(PRODUCT_STEMS)
+FEATURES = tuple(f"{product}_page_share_30d" for product in PRODUCTS)
 _RATES = rates(30 * DAY)
 _STATS = 1 + len(PRODUCTS)  # every page view, then one count per product family
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -60,11 +61,11 @@ class ProductInterest(Family):
     def specs(self) -> list[FeatureSpec]:
         return [
             self.spec(
-                f"{product}_page_share_30d",
+                name,
                 f"Share of page views on {product} product pages, 30-day half-life",
                 "fraction",
             )
-            for product in PRODUCTS
+            for name, product in zip(FEATURES, PRODUCTS, strict=True)
         ]
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
@@ -73,5 +74,5 @@ class ProductInterest(Family):
 
     def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         views, *by_product = block_read(state, offset, _RATES, _STATS, at)
-        for product, count in zip(PRODUCTS, by_product, strict=True):
-            out[f"{product}_page_share_30d"] = ratio(count, views)
+        for name, count in zip(FEATURES, by_product, strict=True):
+            out[name] = ratio(count, views)
