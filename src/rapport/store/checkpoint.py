@@ -1,10 +1,10 @@
 """A background checkpointer for a serving process.
 
 In WAL mode, SQLite copies the log back into the database file (a checkpoint, with its disk
-syncs) inside whichever commit finds the log over 1,000 pages. Under ``rapport serve`` that
-commit is a decision request's ledger append, and every request queued behind it waits: the
-slowest hundredth of requests were such waits. A thread checkpointing a few times a second keeps
-the log short, so commits never reach that threshold; sqlite3 releases the GIL while it works.
+syncs) inside whichever commit finds the log past its mark (``rapport.store.connect``: 10,000
+pages). Under ``rapport serve`` that commit is a decision request's ledger append, and every
+request queued behind it waits. A thread checkpointing a few times a second keeps the log far
+below the mark, so no request ever checkpoints; sqlite3 releases the GIL while it works.
 """
 
 from __future__ import annotations
