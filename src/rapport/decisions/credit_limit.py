@@ -136,10 +136,11 @@ def _limit(
     limit = x["features.credit_limit_last"]
     income = _monthly_income(x)
     ceiling = rules.affordability_months * income
+    context = nest(inputs)
     blocked = [
         ReasonCode(f"GRD_{r.name.upper()}", r.reason, 0.0)
         for r in rules.no_increase_when
-        if evaluate(r.when, nest(inputs)) is True
+        if evaluate(r.when, context) is True
     ]
     increase_to = round(min(limit * (1 + rules.step_up), ceiling), -1)
     can_increase = (

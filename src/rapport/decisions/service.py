@@ -7,11 +7,12 @@ versions: ``replay`` recomputes a ledger record from exactly those and must matc
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 import msgspec
 
@@ -60,11 +61,10 @@ DecisionObserver = Callable[[Decision, Spaces], None]
 monitors)."""
 
 
-def gather(names: set[str], spaces: Spaces) -> dict[str, Value]:
+def gather(names: Collection[str], spaces: Spaces) -> dict[str, Value]:
     """The inputs a decision uses, by name, from the namespaces it may read."""
     inputs: dict[str, Value] = {}
-    for name in sorted(names):
-        space, _, key = name.partition(".")
+    for name, space, key in _plan(frozenset(names)):
         value = spaces.get(space, {}).get(key)
         if isinstance(value, float):
             # Six significant digits are finer than any threshold, and the record stays small;
@@ -75,6 +75,18 @@ def gather(names: set[str], spaces: Spaces) -> dict[str, Value]:
         else:
             inputs[name] = str(value)
     return inputs
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(names: frozenset[str]) -> tuple[tuple[str, str, str], ...]:
+    """Each name in recording order, split into its namespace and key (worked out once per
+    kind's set of names, not on every decision)."""
+    return tuple((name, *_split(name)) for name in sorted(names))
+
+
+def _split(name: str) -> tuple[str, str]:
+    space, _, key = name.partition(".")
+    return space, key
 
 
 class DecisionService:
@@ -98,7 +110,7 @@ class DecisionService:
         ledger.save_policy(policy.version, policy.text)
         self.models: dict[str, Model] = dict(models or {})
         self.observers: list[DecisionObserver] = []
-        self._inputs = {name: self._names(name) for name in KINDS}
+        self._inputs = {name: frozenset(self._names(name)) for name in KINDS}
         self._loaded: dict[str, Model] = {}
         self._contact_lock = threading.Lock()
 
@@ -109,18 +121,18 @@ class DecisionService:
         self.registry.put(artifact)
         model = self._model_of(artifact.version)
         self.models[artifact.kind] = model
-        self._inputs[artifact.kind] = self._names(artifact.kind)
+        self._inputs[artifact.kind] = frozenset(self._names(artifact.kind))
         return model
 
     def rules_only(self, kind: str) -> None:
         """Decide ``kind`` with its built-in transparent model again (a monitor's fallback)."""
         self.models.pop(kind, None)
-        self._inputs[kind] = self._names(kind)
+        self._inputs[kind] = frozenset(self._names(kind))
 
     def reads(self, kind: str) -> frozenset[str]:
         """The input names a decision of ``kind`` gathers and records (its own, its rules', its
         model's): a challenger can be judged on a logged record only if it holds them all."""
-        return frozenset(self._inputs[kind])
+        return self._inputs[kind]
 
     def model_version(self, kind: str) -> str:
         model = self.models.get(kind)

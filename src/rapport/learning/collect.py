@@ -133,7 +133,7 @@ def collect(
 ) -> Collected:
     """Replay ``lines`` (v1 events) and return the point-in-time rows of ``kind``'s decisions."""
     ordered = time_ordered(lines)
-    names = set(candidate_inputs(declared_names(ordered)))
+    names = frozenset(candidate_inputs(declared_names(ordered)))
     rows: dict[str, tuple[float, dict[str, Value]]] = {}
     labels: dict[str, float] = {}
     collected = Collected(TrainingTable(kind), events=len(ordered))

@@ -156,7 +156,7 @@ class Shadow:
     def observe(self, decision: Decision, spaces: Spaces) -> None:
         kind = decision.kind
         try:
-            inputs = gather(set(self.challenger.reads(kind)), spaces)
+            inputs = gather(self.challenger.reads(kind), spaces)
             outcome = self.challenger.decide(kind, inputs, decision.seed)
             spread = distribution(kind, outcome)
             arm = arm_of(kind, outcome.action, outcome.details)

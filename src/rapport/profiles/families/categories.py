@@ -14,6 +14,8 @@ from rapport.profiles.state import State
 _HALF_LIVES = (("7d", 7 * DAY), ("30d", 30 * DAY))
 _RATES = rates(*(h for _, h in _HALF_LIVES))
 _SLOT = 1 + len(_RATES)  # the group's own reference time, then one sum per half-life
+_NAMES = tuple(tuple(f"share_{group}_{label}" for group in GROUPS) for label, _ in _HALF_LIVES)
+"""Feature names per half-life, in group order (formatted once, not on every read)."""
 
 
 class CategoryShares(Family):
@@ -56,11 +58,11 @@ class CategoryShares(Family):
                 state[h] += amount * exp(-rate * (reference - t))
 
     def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
-        for h, ((label, _), rate) in enumerate(zip(_HALF_LIVES, _RATES, strict=True), start=1):
+        for h, (names, rate) in enumerate(zip(_NAMES, _RATES, strict=True), start=1):
             spend = [
                 state[slot + h] * exp(-rate * max(0.0, at - state[slot]))
                 for slot in range(offset, offset + self.size, _SLOT)
             ]
             total = sum(spend)
-            for group, value in zip(GROUPS, spend, strict=True):
-                out[f"share_{group}_{label}"] = ratio(value, total)
+            for name, value in zip(names, spend, strict=True):
+                out[name] = ratio(value, total)
