@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
@@ -42,12 +44,18 @@ DEFAULT_DB_VALUE = DEFAULT_DB
 BATCH_LINES = 20_000
 
 
-def progress_bar() -> Progress:
+def progress_bar(unit: str = "") -> Progress:
+    """A bar for a task counted in bytes (the default: reading a file, shown in kB and kB/s), or
+    in ``unit`` (events, days), shown as done/total of them."""
+    counts: tuple[ProgressColumn, ...] = (
+        (MofNCompleteColumn(), TextColumn(unit))
+        if unit
+        else (DownloadColumn(), TransferSpeedColumn())
+    )
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
+        *counts,
         TimeRemainingColumn(),
         console=err_console,
         transient=False,

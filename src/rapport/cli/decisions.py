@@ -84,7 +84,7 @@ def replay(
     config = EngineConfig(store_url=db, policy_path=str(policy) if policy else None)
     written, seen = 0, set()
     ordered = [line for _, _, line in lines]
-    with Engine(db, config) as engine, out.open("w") as handle, progress_bar() as progress:
+    with Engine(db, config) as engine, out.open("w") as handle, progress_bar("events") as progress:
         use_models(engine, artifacts)
         task = progress.add_task("replay", total=len(ordered))
         for start in range(0, len(ordered), REPLAY_CHUNK):

@@ -53,7 +53,7 @@ def demo(
     console.rule(f"[bold]Rapport demo: a simulated bank, {customers:,} customers, {days} days")
     bank = SimulatedBank(SimConfig(customers=customers, days=days, seed=seed))
     started = time.perf_counter()
-    with progress_bar() as progress, (folder / "events.jsonl").open("wb") as out:
+    with progress_bar("days") as progress, (folder / "events.jsonl").open("wb") as out:
         task = progress.add_task("simulate", total=days)
         bank.run(out, on_day=lambda _: progress.advance(task))
     bank.truth.write(folder / "truth.json")

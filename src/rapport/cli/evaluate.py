@@ -14,10 +14,10 @@ import random
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import Progress
 from rich.table import Table
 
-from rapport.cli.common import JsonOption, console, emit_json, err_console
+from rapport.cli.common import JsonOption, console, emit_json, progress_bar
 from rapport.engine import Engine, UnknownEntityError
 from rapport.signals.metrics import median_or_nan, roc_auc
 from rapport.sim import SimConfig, SimulatedBank
@@ -173,10 +173,4 @@ def _end_of_day(bank: SimulatedBank, day: int) -> float:
 
 
 def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-    )
+    return progress_bar("days")

@@ -9,9 +9,8 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from rapport.cli.common import JsonOption, console, emit_json, err_console
+from rapport.cli.common import JsonOption, console, emit_json, err_console, progress_bar
 from rapport.sim import SimConfig, SimulatedBank
 from rapport.sim.figures import figures
 
@@ -43,14 +42,7 @@ def simulate(
     out.mkdir(parents=True, exist_ok=True)
     bank = SimulatedBank(config)
     started = time.perf_counter()
-    progress = Progress(
-        TextColumn("[bold]simulate"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("days"),
-        TimeRemainingColumn(),
-        console=err_console,
-    )
+    progress = progress_bar("days")
     with progress, (out / "events.jsonl").open("wb") as events:
         task = progress.add_task("simulate", total=days)
         written = bank.run(events, on_day=lambda _: progress.advance(task))

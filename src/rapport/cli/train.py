@@ -53,7 +53,7 @@ def train(
         raise typer.BadParameter("platt or isotonic", param_hint="--calibration")
     method: Method = "platt" if calibration == "platt" else "isotonic"
     lines = [line.strip() for line in events.read_bytes().splitlines() if line.strip()]
-    with progress_bar() as progress:
+    with progress_bar("events") as progress:
         task = progress.add_task("replay", total=len(lines))
         collected = collect(
             kind,
