@@ -298,9 +298,9 @@ class Engine:
         # Read lazily (a decision reads a few families), from copies of the states as they
         # were: the fold below changes the states themselves.
         before = layout.read_lazily(array("d", states[customer_key]), t)
-        signals: Mapping[str, float] = (
-            signal_scores(before, t) if states[customer_key][EVENT_COUNT] else {}
-        )
+        # A customer's first event is decided on too (a login can come before any payment):
+        # the signals of an empty profile, as of any profile, not none (rules would read null).
+        signals = signal_scores(before, t)
         others = {
             key[0]: fold.layout_of(key).read_lazily(array("d", states[key]), t) for key in keys[1:]
         }
