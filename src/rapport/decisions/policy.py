@@ -20,6 +20,7 @@ from pydantic import (
 from rapport.decisions.expressions import ExpressionError, compile_rule
 from rapport.decisions.learning_policy import KindLearning
 from rapport.decisions.monitor_policy import KindMonitors
+from rapport.decisions.policy_inputs import unknown_inputs
 from rapport.governance.fairness_policy import FairnessPolicy
 from rapport.governance.protected_names import refuse_protected
 
@@ -224,6 +225,9 @@ def parse_policy(text: str, source: str = "policy") -> LoadedPolicy:
             f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in error.errors()
         ]
         raise PolicyError(source, problems) from None
+    unknown = unknown_inputs(policy, _must_compile)
+    if unknown:
+        raise PolicyError(source, unknown)
     return LoadedPolicy(policy, text)
 
 

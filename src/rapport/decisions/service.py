@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import re
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -22,6 +21,7 @@ from rapport.decisions.fraud import Fraud
 from rapport.decisions.kinds import Kind
 from rapport.decisions.next_best_action import NextBestAction
 from rapport.decisions.policy import LoadedPolicy, parse_policy
+from rapport.decisions.policy_inputs import REFERENCE
 from rapport.decisions.pricing import Pricing
 from rapport.decisions.record import Decision, Value
 from rapport.governance.ledger import DecisionLedger
@@ -34,8 +34,6 @@ KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (Fraud(), CreditLimit(), NextBestAction(), Communication(), Pricing())
 }
-NAMESPACES = ("features", "merchant", "device", "signals", "event", "contacts", "declared")
-_REFERENCE = re.compile(r"\b(" + "|".join(NAMESPACES) + r")\.([a-z_][a-z0-9_]*)")
 
 Spaces = Mapping[str, Mapping[str, object]]
 
@@ -151,7 +149,7 @@ class DecisionService:
         kind = KINDS[name]
         names = set(kind.inputs)
         for source in kind.rules(self.policy.policy):
-            names.update(f"{a}.{b}" for a, b in _REFERENCE.findall(source))
+            names.update(f"{a}.{b}" for a, b in REFERENCE.findall(source))
         model = self.models.get(name)
         if model is not None:
             names.update(model.features)
