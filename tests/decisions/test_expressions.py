@@ -40,9 +40,16 @@ EXPRESSIONS = st.one_of(
 
 
 def _whole(source: str, context: dict[str, Any]) -> Any:
+    """zen over everything; a failure over a name that is missing or null is unknown (None),
+    as rapport.decisions.expressions documents; any other failure is an error."""
     try:
         return ("ok", compile_rule(source).evaluate(context))
-    except (RuntimeError, ValueError):  # zen's own error, or one at compiling
+    except RuntimeError:  # zen's own error
+        dotted = re.findall(r"\b(features|signals|event)\.(\w+)", source)
+        if any(context.get(space, {}).get(key) is None for space, key in dotted):
+            return ("ok", None)
+        return ("error",)
+    except ValueError:  # at compiling
         return ("error",)
 
 

@@ -27,10 +27,19 @@ def compile_rule(source: str) -> Any:
 def evaluate(source: str, context: Mapping[str, Any]) -> Any:
     """``source`` over ``context``, handed only the part of it the expression names: zen-engine
     converts its whole input on every call, which for a decision's forty inputs cost ten times
-    the evaluation itself. What the expression can read is the same, so is the result."""
+    the evaluation itself. What the expression can read is the same, so is the result.
+
+    A rule that fails over an input that is missing (null: a card payment has no device, a
+    request no event amount) is *unknown*, as in SQL: None, which no condition takes for true
+    and no score for a number. zen-engine refuses arithmetic and comparisons on null, and one
+    absent value must not stop the decision. Any other failure is an :class:`ExpressionError`.
+    """
+    read = _read_by(source, context)
     try:
-        return compile_rule(source).evaluate(_read_by(source, context))
+        return compile_rule(source).evaluate(read)
     except RuntimeError as error:
+        if _reads_null(source, read):
+            return None
         raise ExpressionError(_explain(error)) from None
 
 
@@ -74,6 +83,18 @@ def _read_by(source: str, context: Mapping[str, Any]) -> dict[str, Any]:
         else:
             read[head] = {key: value[key] for key in keys if key in value}
     return read
+
+
+def _reads_null(source: str, read: Mapping[str, Any]) -> bool:
+    """Whether a member the expression reads (``features.x``) is absent or null in what it was
+    handed, its namespace included."""
+    for head, member in _REFERENCE.findall(source):
+        if not member:
+            continue  # a bare word: a namespace read whole, a function, a literal
+        value = read.get(head)
+        if value is None or (isinstance(value, Mapping) and value.get(member) is None):
+            return True
+    return False
 
 
 def _explain(error: RuntimeError) -> str:

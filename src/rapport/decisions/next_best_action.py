@@ -22,6 +22,7 @@ from rapport.learning.model import Model
 
 INPUTS = ("signals.vulnerability",)
 _WITHHELD = "promotional offers withheld from a vulnerable customer"
+_UNKNOWN = "not eligible: an input its eligibility rule reads is missing"
 
 
 class NextBestAction:
@@ -52,8 +53,10 @@ class NextBestAction:
             if vulnerable and offer.promotional:
                 candidates.append(CandidateVerdict(offer.id, False, "customer is vulnerable"))
                 continue
-            if evaluate(offer.eligible_when, context) is not True:
-                candidates.append(CandidateVerdict(offer.id, False, "not eligible"))
+            eligible_now = evaluate(offer.eligible_when, context)
+            if eligible_now is not True:
+                why = "not eligible" if eligible_now is not None else _UNKNOWN
+                candidates.append(CandidateVerdict(offer.id, False, why))
                 continue
             affinity = evaluate(offer.affinity, context)
             p = min(1.0, max(0.0, float(affinity))) if isinstance(affinity, int | float) else 0.0
