@@ -7,7 +7,14 @@ from typing import Annotated
 import typer
 
 from rapport.api.keys import SCOPES, KeyStore, Scope
-from rapport.cli.common import DEFAULT_DB_VALUE, DbOption, console, err_console
+from rapport.cli.common import (
+    DEFAULT_DB_VALUE,
+    DbOption,
+    JsonOption,
+    console,
+    emit_json,
+    err_console,
+)
 
 keys_app = typer.Typer(
     help="Manage API keys (stored hashed beside the data).", no_args_is_help=True
@@ -84,8 +91,9 @@ def create(
         list[str], typer.Option("--scope", help=f"One of {', '.join(SCOPES)}; repeat")
     ],
     db: DbOption = DEFAULT_DB_VALUE,
+    as_json: JsonOption = False,
 ) -> None:
-    """Create a key; its secret is printed once."""
+    """Create a key; its secret is printed once (with --json, for a provisioning script)."""
     unknown = [s for s in scope if s not in SCOPES]
     if unknown:
         err_console.print(f"[red]unknown scope(s) {unknown}; use {', '.join(SCOPES)}[/red]")
@@ -94,6 +102,9 @@ def create(
     chosen: list[Scope] = [s for s in SCOPES if s in scope]
     key_id, secret = store.create(chosen)
     store.close()
+    if as_json:
+        emit_json({"key_id": key_id, "secret": secret, "scopes": chosen})
+        return
     console.print(f"key id: {key_id}\nsecret (shown once): {secret}")
 
 
