@@ -44,7 +44,8 @@ from rapport.events.validation import parse_event
 from rapport.learning.artifact import load
 from rapport.learning.collect import time_ordered
 from rapport.learning.gbm import GbmScorer, encode_rows
-from rapport.learning.training import GbmConfig, TrainingTable, train_scorer
+from rapport.learning.gbm_config import GbmConfig
+from rapport.learning.training import TrainingTable, train_scorer
 from rapport.profiles.backfill import backfill
 from rapport.sim import SimConfig, SimulatedBank
 

@@ -18,9 +18,9 @@ from rapport.decisions.record import Value
 from rapport.learning.artifact import Artifact, load
 from rapport.learning.calibration import fit_calibrator
 from rapport.learning.gbm import GbmScorer
+from rapport.learning.gbm_config import GbmConfig
 from rapport.learning.reason_codes import BASE
 from rapport.learning.training import (
-    GbmConfig,
     TrainingError,
     TrainingTable,
     time_split,

@@ -17,7 +17,6 @@ from rapport.cli.evaluate_policy import (
 )
 from rapport.engine import Engine
 from rapport.governance.audit_log import open_audit_log
-from rapport.governance.fairness_check import compare, logged_history
 from rapport.governance.promotion import PromotionResult, active_policy
 from rapport.governance.promotion import promote as promote_policy
 from rapport.learning.challenger import Challenger
@@ -82,6 +81,9 @@ def promote(
 def _fairness_gate(store: str, challenger: Challenger, actor: str) -> PromotionResult:
     """The gate every policy passes (its fairness replayed over the store's history); its
     ``policy.promoted`` record puts the challenger in force."""
+    # Imported here: the fairness modules take over a second to import (fairlearn, sklearn).
+    from rapport.governance.fairness_check import compare, logged_history  # noqa: PLC0415
+
     with Engine(store) as engine:
         history = logged_history(engine)
         evidence = (

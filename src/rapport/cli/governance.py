@@ -7,7 +7,7 @@ from __future__ import annotations
 import getpass
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -25,16 +25,13 @@ from rapport.cli.common import (
 from rapport.decisions.policy import LoadedPolicy, PolicyError, load_policy
 from rapport.engine import Engine
 from rapport.governance.audit_log import open_audit_log
-from rapport.governance.fairness_check import (
-    Comparison,
-    PolicyFairness,
-    compare,
-    judge_engine,
-    logged_history,
-    replay_fairness,
-)
 from rapport.governance.promotion import REFUSED, EvidenceMismatchError, active_policy, promote
-from rapport.governance.report_fairness import render_html
+
+if TYPE_CHECKING:
+    from rapport.governance.fairness_check import Comparison
+
+# The fairness modules import fairlearn, scikit-learn and matplotlib (over a second): the
+# commands that use them import them, not every `rapport` command.
 
 policy_app = typer.Typer(help="Promote policies through the fairness gate.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports: fairness.", no_args_is_help=True)
@@ -51,6 +48,9 @@ def report_fairness(
     """Fairness of the decisions in a store's ledger, by sex, age band and both: a
     self-contained HTML page (plots and the numbers behind them). Breaches are recorded in the
     governance audit log."""
+    from rapport.governance.fairness_check import judge_engine  # noqa: PLC0415
+    from rapport.governance.report_fairness import render_html  # noqa: PLC0415
+
     with Engine(db) as engine:
         settings = engine.decisions.policy.policy.fairness
         report, table = judge_engine(engine, settings)
@@ -136,6 +136,8 @@ def evaluate_fairness(
     """Pre-deployment bias check: replay the history under the candidate and the current policy,
     and report the candidate's fairness figures beside the current's (protected attributes come
     from the events' customer_update.protected). Exit 1 if the candidate breaks a threshold."""
+    from rapport.governance.fairness_check import compare  # noqa: PLC0415
+
     candidate = _load(policy, "candidate policy")
     current = _load(against, "current policy")
     comparison = compare(_read_events(events), candidate, current)
@@ -164,6 +166,13 @@ def fairness_beside(
     """After ``rapport replay``: the replayed policy's fairness (from the engine that just
     replayed) beside the current policy's (replayed afresh), judged by the current policy's
     thresholds; the comparison is written beside the decisions as promotion evidence."""
+    from rapport.governance.fairness_check import (  # noqa: PLC0415
+        Comparison,
+        PolicyFairness,
+        judge_engine,
+        replay_fairness,
+    )
+
     current = _load(current_path, "current policy")
     standard = current.policy.fairness
     candidate = engine.decisions.policy
@@ -233,6 +242,8 @@ def policy_promote(
 
 
 def _evidence(path: Path | None, db: str, candidate: LoadedPolicy) -> dict[str, Any] | None:
+    from rapport.governance.fairness_check import compare, logged_history  # noqa: PLC0415
+
     if path is not None:
         loaded: dict[str, Any] = json.loads(path.read_text())
         return loaded

@@ -9,9 +9,7 @@ import typer
 
 from rapport.cli.common import JsonOption, console, emit_json, err_console, progress_bar
 from rapport.learning.calibration import Method
-from rapport.learning.collect import collect
-from rapport.learning.model_dir import write_model_dir
-from rapport.learning.training import GbmConfig, TrainingError, train_scorer
+from rapport.learning.gbm_config import GbmConfig
 
 TrainableKind = Literal["fraud", "credit_limit"]
 # The ledger's size budget is an average per record: screenings are most decisions, credit
@@ -47,6 +45,12 @@ def train(
     """Replay the file, gather the point-in-time inputs of every KIND decision the policy
     triggers and the labels later outcomes give them, train with a time-ordered validation
     split, and write OUT/model.bin, OUT/model.txt and OUT/card.json."""
+    # Imported here: training imports LightGBM and scikit-learn (most of a second), which no
+    # other command needs.
+    from rapport.learning.collect import collect  # noqa: PLC0415
+    from rapport.learning.model_dir import write_model_dir  # noqa: PLC0415
+    from rapport.learning.training import TrainingError, train_scorer  # noqa: PLC0415
+
     if not events.exists():
         raise typer.BadParameter(f"{events} does not exist", param_hint="EVENTS")
     if calibration not in ("platt", "isotonic"):

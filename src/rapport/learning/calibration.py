@@ -26,8 +26,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 
 Method = Literal["platt", "isotonic"]
 
@@ -97,6 +95,11 @@ def fit_calibrator(
     w = None if weights is None else np.asarray(weights, dtype=np.float64)
     if len(np.unique(y)) < 2:
         raise ValueError("calibration needs both positive and negative examples")
+    # Imported here, when a model is calibrated: scikit-learn takes most of a second to import,
+    # and every `rapport` command imports this module (for the method names).
+    from sklearn.isotonic import IsotonicRegression  # noqa: PLC0415
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
+
     if method == "platt":
         # A very weak penalty: two parameters, the data decide (C large), no class weighting.
         model = LogisticRegression(C=1e4)

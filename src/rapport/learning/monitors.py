@@ -25,13 +25,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from river import drift
-
 from rapport.decisions.monitor_policy import Adwin, Detector, KindMonitors
 from rapport.decisions.record import Decision
 from rapport.governance.audit_log import AuditLog
 
 if TYPE_CHECKING:
+    from river import drift
+
     from rapport.decisions.service import DecisionService, Spaces
     from rapport.learning.loop import AdaptiveLoop
     from rapport.learning.outcomes import JoinedOutcome
@@ -116,6 +116,10 @@ class _Stream:
 
 
 def _detector(config: Detector) -> drift.ADWIN | drift.PageHinkley:
+    # Imported here: river's drift package imports its datasets, and with them scikit-learn
+    # (most of a second); an engine that only ingests never builds a detector.
+    from river import drift  # noqa: PLC0415
+
     if isinstance(config, Adwin):
         return drift.ADWIN(delta=config.delta)  # type: ignore[no-untyped-call]
     return drift.PageHinkley(

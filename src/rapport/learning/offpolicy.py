@@ -27,13 +27,10 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -292,14 +289,24 @@ def cross_fitted_rewards(
             if data.contexts is None or len(y) < _MIN_ROWS_FOR_MODEL or np.ptp(y) == 0:
                 continue
             x = data.contexts[rows]
+            model = _reward_model(binary)
             if binary:
-                model = make_pipeline(
-                    StandardScaler(), LogisticRegression(C=1.0, solver="newton-cholesky")
-                )
                 model.fit(x, y.astype(int))
                 predicted[test, action] = model.predict_proba(data.contexts[test])[:, 1]
             else:
-                model = make_pipeline(StandardScaler(), Ridge(alpha=1.0))
                 model.fit(x, y)
                 predicted[test, action] = model.predict(data.contexts[test])
     return predicted
+
+
+def _reward_model(binary: bool) -> Any:
+    """A fresh reward model: logistic for 0/1 rewards, ridge otherwise, on standardised
+    contexts. scikit-learn is imported here, not with the module: it takes most of a second,
+    and every engine (every CLI command) imports this module while few fit a reward model."""
+    from sklearn.linear_model import LogisticRegression, Ridge  # noqa: PLC0415
+    from sklearn.pipeline import make_pipeline  # noqa: PLC0415
+    from sklearn.preprocessing import StandardScaler  # noqa: PLC0415
+
+    if binary:
+        return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, solver="newton-cholesky"))
+    return make_pipeline(StandardScaler(), Ridge(alpha=1.0))

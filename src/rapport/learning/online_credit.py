@@ -20,9 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rapport.decisions.record import Value
 from rapport.learning.artifact import Artifact
+from rapport.learning.gbm_config import GbmConfig
 from rapport.learning.loop import learner
 from rapport.learning.outcomes import JoinedOutcome
-from rapport.learning.training import GbmConfig, TrainingError, TrainingTable, train_scorer
+from rapport.learning.training import TrainingError, TrainingTable, train_scorer
 
 _IGNORED = frozenset({"event.type"})
 

@@ -44,9 +44,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rapport.decisions.record import Decision, Value
 from rapport.learning.artifact import Artifact
+from rapport.learning.gbm_config import GbmConfig
 from rapport.learning.loop import learner
 from rapport.learning.outcomes import JoinedOutcome
-from rapport.learning.training import GbmConfig, TrainingError, TrainingTable, train_scorer
+from rapport.learning.training import TrainingError, TrainingTable, train_scorer
 
 DAY = 86400.0
 _DELAYS_NEEDED = 20
