@@ -3,7 +3,9 @@
 A stored record is::
 
     header  decision_id, kind, action, event_time      (in clear: the ledger's own indexes)
-    body    the decision's canonical JSON, deflated, then sealed under the customer's data key
+    body    the decision's canonical JSON, deflated (against a preset dictionary of the names
+            every record repeats: ``ledger_dictionary``), then sealed under the customer's
+            data key
     chain   prev_hash, hash = sha256(prev_hash | header | body)
 
 The chain hashes what is *stored* — the sealed bytes, not the plaintext — so destroying a
@@ -21,13 +23,13 @@ record stays under the 1 KiB budget. The customer's pseudonym and the trigger's 
 from __future__ import annotations
 
 import hashlib
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import msgspec
 
 from rapport.decisions.record import Decision, decode, encode
+from rapport.governance.ledger_dictionary import deflate, inflate
 from rapport.store.crypto import EnvelopeError, key_id_of, seal, unseal
 from rapport.store.keys import CustomerKeys
 from rapport.store.sealed import EntityPseudonyms
@@ -141,7 +143,7 @@ class RecordSealer:
         ref = self.customer_ref(decision.customer_id)
         key = self.keys.for_writing([ref])[ref]
         plain = encode(msgspec.structs.replace(decision, prev_hash="", hash=""))
-        return seal(key, zlib.compress(plain, 6), decision.decision_id.encode())
+        return seal(key, deflate(plain), decision.decision_id.encode())
 
     def open(self, record: StoredDecision) -> Decision:
         """The decision a record holds; :class:`DecisionErasedError` if its key is destroyed."""
@@ -149,7 +151,7 @@ class RecordSealer:
         key = self.keys.for_reading([key_id]).get(key_id)
         if key is None:
             raise DecisionErasedError(record.decision_id)
-        plain = zlib.decompress(unseal(key, record.body, record.decision_id.encode()))
+        plain = inflate(unseal(key, record.body, record.decision_id.encode()))
         return msgspec.structs.replace(decode(plain), prev_hash=record.prev_hash, hash=record.hash)
 
     def readable(self, record: StoredDecision) -> Decision | None:
