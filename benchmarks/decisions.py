@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -47,6 +49,8 @@ class DecisionLatency:
     in_process: dict[str, tuple[float, float]] = field(default_factory=dict)
     http: dict[str, tuple[float, float, float, int, float]] = field(default_factory=dict)
     """server -> (achieved rate, p50 ms, p99 ms, errors, server CPU ms per request)."""
+    records: tuple[int, float] = (0, 0.0)
+    """Ledger records stored by the in-process decisions, and their mean stored size (bytes)."""
 
     def markdown(self) -> str:
         lines = [
@@ -64,7 +68,11 @@ class DecisionLatency:
             lines.append(
                 f"| {kind} | {p50:.3f} | {p99:.3f} | <= {IN_PROCESS_TARGET_MS:g} ms | {ok} |"
             )
+        count, mean = self.records
         lines += [
+            "",
+            f"The ledger holds {count:,} records of these decisions, {mean:,.0f} bytes each on "
+            "average as stored (sealed body, chain hashes, id and pseudonyms; budget <= 1 KiB).",
             "",
             f"Over HTTP on this machine, {HTTP_RATE:,} requests/s offered for "
             f"{HTTP_SECONDS:g} s after {HTTP_WARM_UP_SECONDS:g} s of warm-up at the same rate "
@@ -281,5 +289,11 @@ def measure_decisions(lines: list[bytes], workdir: str) -> DecisionLatency:
     transactions = [line for line in fresh if b'"type":"transaction"' in line][:500]
     latency = DecisionLatency(in_process=in_process(engine, customers, transactions))
     engine.close()
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        count, mean = connection.execute(
+            "SELECT count(*), avg(length(body) + length(prev_hash) + length(hash) "
+            "+ length(decision_id) + length(customer_ref) + length(trigger_ref)) FROM decisions"
+        ).fetchone()
+    latency.records = (int(count), float(mean or 0.0))
     latency.http = over_http(db, customers)
     return latency
