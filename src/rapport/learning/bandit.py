@@ -3,7 +3,8 @@
 
 - :class:`VwCbLearner` is the online learner: each joined outcome of a decision it serves
   becomes one multi-line example rebuilt from the ledger record (the recorded inputs as context,
-  the eligible candidates as arms, the chosen arm with cost = -reward and the logged propensity).
+  the eligible candidates as arms, the chosen arm with cost = -reward and, for the cb_types that
+  weigh by it, the logged propensity).
 - :class:`VwChooser` is a published snapshot: frozen VW weights that give a distribution over
   the eligible arms of a decision. The same snapshot and inputs always give the same
   distribution (nothing in it learns or draws), so a replay restores the decision exactly.
@@ -176,7 +177,11 @@ class VwCbLearner:
         if arm not in ids:
             ids.append(arm)
         arms = arms_for(self.kind, ids, self.policies(decision.policy_version))
-        propensity = min(1.0, max(decision.propensity, 1e-6))
+        # The direct method weighs every outcome alike: the logged probability stays in the
+        # ledger (for off-policy evaluation) but not in the training example.
+        propensity = (
+            min(1.0, max(decision.propensity, 1e-6)) if self.options.weighs_by_propensity else 1.0
+        )
         lines = example(
             decision.inputs, self.context, arms, (ids.index(arm), -outcome.label, propensity)
         )
@@ -200,9 +205,11 @@ class VwCbLearner:
             model = _model_bytes(self._vw)
             self._since_publish = 0
             learned = self.learned
+        # The snapshot explores as much as the options allow after this many outcomes; its
+        # header carries that command line, so a replay restores the same distribution.
         header = {
             "encoding": ENCODING,
-            "args": self.args,
+            "args": vw_arguments(self.options, learned),
             "context": list(self.context),
             "options": self.options.model_dump(mode="json"),
         }
@@ -211,7 +218,7 @@ class VwCbLearner:
             "learner": ARTIFACT_TYPE,
             "examples": learned,
             "exploration": self.options.exploration,
-            "epsilon": self.options.epsilon,
+            "epsilon": self.options.epsilon_after(learned),
             "features": list(self.context),
         }
         return Artifact(self.kind, ARTIFACT_TYPE, payload, card)

@@ -88,12 +88,24 @@ class BanditOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     exploration: Literal["epsilon", "squarecb"] = "epsilon"
-    """``epsilon``: the best arm, except that a share ``epsilon`` of the probability is spread
-    evenly over every eligible arm (each has at least ``epsilon / arms``). ``squarecb``:
+    """``epsilon``: the best arm, except that a share of the probability (``epsilon``, then
+    less as outcomes accumulate, never under ``epsilon_floor``) is spread evenly over every
+    eligible arm. ``squarecb``:
     probabilities fall with an arm's estimated gap to the best, less steeply while little is
     known (``gamma_scale``); no arm is ever at zero, but there is no fixed floor."""
     epsilon: float = Field(default=0.05, ge=0.0, le=0.3)
-    """Share of decisions that explore (epsilon-greedy); the policy may not go above 0.3."""
+    """Share of decisions that explore (epsilon-greedy) while the bandit is new; the policy may
+    not go above 0.3."""
+    epsilon_floor: float = Field(default=0.02, ge=0.0, le=0.3)
+    """The share exploring never falls below this (nor above ``epsilon``): each eligible arm
+    keeps at least ``min(epsilon, epsilon_floor) / arms``, so that the bandit keeps learning
+    when customers change and every logged probability stays bounded away from zero for
+    off-policy evaluation."""
+    epsilon_decay_after: int = Field(default=10_000, ge=0)
+    """Outcomes learned with the full ``epsilon``; after them each published version explores
+    ``epsilon * sqrt(epsilon_decay_after / outcomes learned)``, down to ``epsilon_floor``
+    (exploring costs acceptances, and its worth falls as the estimates firm up). 0 keeps
+    ``epsilon`` throughout."""
     gamma_scale: float = Field(default=100.0, ge=1.0, le=100_000.0)
     """SquareCB's greediness: larger exploits sooner (VW's ``--gamma_scale``)."""
     context: tuple[str, ...] | None = None
@@ -102,11 +114,17 @@ class BanditOptions(BaseModel):
     interactions: tuple[str, ...] = ("ca",)
     """Namespace pairs crossed (VW ``-q``): ``c`` context, ``a`` arm. ``ca`` lets every context
     feature move every arm feature's weight."""
-    cb_type: Literal["dm", "mtr", "dr", "ips"] = "dm"
-    """How VW turns a logged reward into a training signal (VW's ``--cb_type``). ``dm``
-    regresses each arm's reward on the context, unweighted: steady from few outcomes. ``mtr``
-    weighs each outcome by 1/propensity (unbiased, but one outcome of a rarely explored arm
-    then weighs up to arms/epsilon and can swing the whole model); ``squarecb`` requires it."""
+    cb_type: Literal["direct", "dm", "mtr", "dr", "ips"] = "direct"
+    """How a logged reward becomes a training signal. ``direct`` regresses the reward of the
+    arm taken on the context and the arm, each outcome weighing one (VW's ``mtr`` reduction
+    with the logged probability left out of the weight): the textbook direct method, steady
+    from few outcomes. The others are VW's own ``--cb_type``. VW's ``dm`` (the default until
+    this option existed) gives estimates that shrink with how rarely an arm was taken, so the
+    incumbent arm keeps winning: with arms taken 90/5/5% whose true acceptance is
+    0.1/0.3/0.6, ``dm`` estimated 0.105/0.036/0.015 after 20,000 outcomes, ``direct``
+    0.109/0.302/0.631. ``mtr`` weighs each outcome by
+    1/propensity (unbiased, but one outcome of a rarely explored arm then weighs up to
+    arms/epsilon and can swing the whole model). ``squarecb`` needs ``direct`` or ``mtr``."""
     clip_p: float = Field(default=0.0, ge=0.0, le=0.5)
     """Propensities below this count as this when weighting an outcome (VW's ``--clip_p``): a
     rare explored arm's one outcome weighs at most ``1 / clip_p``. 0 does not clip."""
@@ -117,9 +135,21 @@ class BanditOptions(BaseModel):
 
     @model_validator(mode="after")
     def _squarecb_needs_mtr(self) -> BanditOptions:
-        if self.exploration == "squarecb" and self.cb_type != "mtr":
-            raise ValueError("exploration squarecb works with cb_type mtr only")
+        if self.exploration == "squarecb" and self.cb_type not in ("direct", "mtr"):
+            raise ValueError("exploration squarecb works with cb_type direct or mtr only")
         return self
+
+    @property
+    def weighs_by_propensity(self) -> bool:
+        """Whether a training example carries its logged probability (all but ``direct``)."""
+        return self.cb_type != "direct"
+
+    def epsilon_after(self, learned: int) -> float:
+        """The share exploring in a version published after ``learned`` outcomes."""
+        floor = min(self.epsilon, self.epsilon_floor)
+        if self.epsilon_decay_after == 0 or learned <= self.epsilon_decay_after:
+            return self.epsilon
+        return max(floor, self.epsilon * math.sqrt(self.epsilon_decay_after / learned))
 
 
 def context_names(kind: str, options: BanditOptions) -> tuple[str, ...]:
@@ -128,13 +158,14 @@ def context_names(kind: str, options: BanditOptions) -> tuple[str, ...]:
     return COMMUNICATION_CONTEXT if kind == "communication" else DEFAULT_CONTEXT
 
 
-def vw_arguments(options: BanditOptions) -> list[str]:
-    """The VW command line of a learner (and of the snapshots it publishes)."""
+def vw_arguments(options: BanditOptions, learned: int = 0) -> list[str]:
+    """The VW command line of a learner, and of the snapshot it publishes after ``learned``
+    outcomes (whose exploration may have decayed: see ``BanditOptions.epsilon_after``)."""
     args = [
         "--cb_explore_adf",
         "--quiet",
         "--cb_type",
-        options.cb_type,
+        "mtr" if options.cb_type == "direct" else options.cb_type,
         "--learning_rate",
         repr(options.learning_rate),
         "-b",
@@ -145,7 +176,7 @@ def vw_arguments(options: BanditOptions) -> list[str]:
     if options.clip_p > 0.0:
         args += ["--clip_p", repr(options.clip_p)]
     if options.exploration == "epsilon":
-        args += ["--epsilon", repr(options.epsilon)]
+        args += ["--epsilon", repr(options.epsilon_after(learned))]
     else:
         args += ["--squarecb", "--gamma_scale", repr(options.gamma_scale)]
     for pair in options.interactions:
