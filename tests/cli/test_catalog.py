@@ -10,14 +10,9 @@ from rapport import Engine
 from rapport.cli.main import app
 from rapport.decisions.policy import load_policy
 from rapport.decisions.policy_inputs import REFERENCE
+from tests.events.samples import event
 
-LOGIN = {
-    "event_id": "l-1",
-    "type": "login",
-    "customer_id": "c-1",
-    "timestamp": "2026-01-05T08:00:00+00:00",
-    "payload": {"success": True},
-}
+LOGIN = event("login", customer_id="c-1")
 
 
 def test_the_json_catalog_lists_what_a_profile_reports_and_what_rules_read() -> None:

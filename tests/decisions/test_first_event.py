@@ -11,31 +11,11 @@ import json
 
 from rapport import Engine
 from rapport.signals import SIGNALS
+from tests.events.samples import event
 
-LOGIN = {
-    "event_id": "first-login",
-    "type": "login",
-    "customer_id": "cust-new",
-    "timestamp": "2026-01-05T08:00:00+00:00",
-    "channel": "mobile",
-    "device_id": "dev-new",
-    "payload": {"success": True, "auth_method": "biometric"},
-}
-PAYMENT = {
-    "event_id": "first-payment",
-    "type": "transaction",
-    "customer_id": "cust-new-2",
-    "timestamp": "2026-01-05T08:00:00+00:00",
-    "channel": "card_present",
-    "location": {"lat": 37.9572, "lon": 23.7145, "country": "GR"},
-    "payload": {
-        "amount": 4.45,
-        "currency": "EUR",
-        "direction": "debit",
-        "merchant_id": "m-groceries-1",
-        "mcc": "5499",
-    },
-}
+# A login opens the first customer's history; a card payment the second's.
+LOGIN = event("login", event_id="first-login", customer_id="cust-new")
+PAYMENT = event("transaction", event_id="first-payment", customer_id="cust-new-2")
 
 
 def test_a_first_login_gets_a_next_best_action_over_numeric_signals() -> None:

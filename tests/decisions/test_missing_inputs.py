@@ -12,6 +12,7 @@ import pytest
 
 from rapport import Engine
 from rapport.decisions.expressions import ExpressionError, evaluate
+from tests.events.samples import event, without
 
 
 @pytest.mark.parametrize(
@@ -41,20 +42,9 @@ def test_null_safe_rules_and_present_inputs_evaluate_as_before() -> None:
     assert evaluate("features.a > 1", {"features": {"a": 2.0}}) is True
 
 
-WEB_PAYMENT = {
-    "event_id": "web-1",
-    "type": "transaction",
-    "customer_id": "cust-web",
-    "timestamp": "2026-01-05T08:00:00+00:00",
-    "channel": "web",
-    "payload": {
-        "amount": 120.0,
-        "currency": "EUR",
-        "direction": "debit",
-        "merchant_id": "m-shop-1",
-        "mcc": "5732",
-    },
-}
+WEB_PAYMENT = without(
+    event("transaction", event_id="web-1", customer_id="cust-web", channel="web"), "device_id"
+)
 
 
 def test_a_web_payment_without_a_device_is_screened() -> None:

@@ -20,6 +20,7 @@ from rapport.governance.ledger_dictionary import (
     deflate,
     inflate,
 )
+from tests.events.samples import event
 
 FROZEN = {
     # A stored record names its dictionary for ever: these bytes may never change. A new
@@ -49,20 +50,7 @@ def test_a_record_against_an_unknown_dictionary_is_named_not_misread() -> None:
         inflate(stream)
 
 
-PAYMENT = {
-    "event_id": "p-1",
-    "type": "transaction",
-    "customer_id": "c-1",
-    "timestamp": "2026-01-05T08:00:00+00:00",
-    "channel": "card_present",
-    "payload": {
-        "amount": 42.5,
-        "currency": "EUR",
-        "direction": "debit",
-        "merchant_id": "m-1",
-        "mcc": "5411",
-    },
-}
+PAYMENT = event("transaction")
 
 
 def test_a_decision_record_deflates_to_well_under_what_deflate_alone_gives() -> None:
