@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from rapport import Engine
+from rapport.decisions import policy_inputs
 from rapport.decisions.policy import PolicyError, load_policy, parse_policy
+from tests.events.samples import event
 
 
 def test_default_policy_loads_with_a_stable_version() -> None:
@@ -89,3 +94,22 @@ def test_open_namespaces_take_any_name() -> None:
         "    - {name: ok, when: 'event.anything > 1 and declared.whatever == \"y\"', reason: r}"
     )
     assert parse_policy(text).policy.fraud.always_step_up[0].name == "ok"
+
+
+def test_a_recorded_policy_replays_after_a_feature_it_reads_is_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A decision carries the inputs it read: renaming a feature later must not make the
+    decisions taken under the old name unreplayable, though no new policy may read it."""
+    login = event("login", customer_id="c-1")
+    with Engine("memory://") as engine:
+        engine.ingest([json.dumps(event("transaction", customer_id="c-1")).encode()])
+        (decision,) = engine.decide_event(json.dumps(login).encode())
+        shrunk = {
+            space: names - {"balance_mean_30d"} for space, names in policy_inputs.catalog().items()
+        }
+        monkeypatch.setattr(policy_inputs, "catalog", lambda: shrunk)
+        with pytest.raises(PolicyError, match=r"features\.balance_mean_30d"):
+            parse_policy(load_policy().text)
+        original, again = engine.replay(decision.decision_id)
+        assert original.outcome() == again.outcome()

@@ -211,7 +211,11 @@ class LoadedPolicy:
         self.version = "pol-" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def parse_policy(text: str, source: str = "policy") -> LoadedPolicy:
+def parse_policy(text: str, source: str = "policy", recorded: bool = False) -> LoadedPolicy:
+    """``text`` validated into a policy. A policy to decide with must read only inputs the
+    engine has; a ``recorded`` one (read back from the ledger to replay or learn from the
+    decisions it took) is exempt: its decisions carry the inputs they read, and a feature
+    renamed since must not make them unreplayable."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -225,7 +229,7 @@ def parse_policy(text: str, source: str = "policy") -> LoadedPolicy:
             f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in error.errors()
         ]
         raise PolicyError(source, problems) from None
-    unknown = unknown_inputs(policy, _must_compile)
+    unknown = [] if recorded else unknown_inputs(policy, _must_compile)
     if unknown:
         raise PolicyError(source, unknown)
     return LoadedPolicy(policy, text)

@@ -220,7 +220,7 @@ class DecisionService:
             raise LookupError(f"no decision kind {original.kind!r} to replay")
         version = original.model_versions.get(original.kind, "")
         model = None if version == kind.model_version else self._model_of(version)
-        policy = parse_policy(text, original.policy_version)
+        policy = parse_policy(text, original.policy_version, recorded=True)
         again = _decision(
             original.kind,
             original.customer_id,

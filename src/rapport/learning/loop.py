@@ -128,7 +128,8 @@ class AdaptiveLoop:
             return self.service.policy.policy
         if version not in self._policies:
             text = self.service.ledger.policy_text(version)
-            self._policies[version] = None if text is None else parse_policy(text, version).policy
+            recorded = None if text is None else parse_policy(text, version, recorded=True)
+            self._policies[version] = None if recorded is None else recorded.policy
         return self._policies[version]
 
     def observe(self, events: Iterable[BaseEvent]) -> list[JoinedOutcome | Unjoined]:
