@@ -134,7 +134,7 @@ class BanditOptions(BaseModel):
     """Hash space of the weights (VW's ``-b``): 2**bits weights per model."""
 
     @model_validator(mode="after")
-    def _squarecb_needs_mtr(self) -> BanditOptions:
+    def _squarecb_needs_a_regression(self) -> BanditOptions:
         if self.exploration == "squarecb" and self.cb_type not in ("direct", "mtr"):
             raise ValueError("exploration squarecb works with cb_type direct or mtr only")
         return self
