@@ -36,6 +36,7 @@ from rapport.learning.bandit_features import (
     example,
     vw_arguments,
 )
+from rapport.learning.bandit_refit import KeptExamples, RefitSchedule
 from rapport.learning.loop import learner
 from rapport.learning.model import Arm
 from rapport.learning.outcomes import JoinedOutcome
@@ -161,7 +162,11 @@ class VwCbLearner:
         """Examples learned so far."""
         self.skipped = 0
         """Joined outcomes that taught nothing (no label, no arm taken, another kind)."""
+        self.refits = 0
+        """Times the model was refitted from the kept outcomes (``bandit_refit``)."""
         self._since_publish = 0
+        self._kept = KeptExamples(self.options.refit_window)
+        self._schedule = RefitSchedule(self.options.refit_after, self.options.refit_every)
 
     def use_policies(self, policies: PolicySource) -> None:
         """Where to find the policy a recorded decision was taken under (for its arms)."""
@@ -189,6 +194,22 @@ class VwCbLearner:
             self._vw.learn(lines)
             self.learned += 1
             self._since_publish += 1
+            if self.options.refit_passes:
+                self._kept.keep(lines)
+                if self._schedule.due(self.learned):
+                    self._refit()
+
+    @property
+    def kept(self) -> int:
+        """Outcomes kept to refit on."""
+        return len(self._kept)
+
+    def _refit(self) -> None:
+        passes = self.options.refit_passes
+        refitted = self._kept.refit(self.args, passes, seed=self.learned)
+        self._vw.finish()
+        self._vw = refitted
+        self.refits += 1
 
     def pmf(self, inputs: Mapping[str, Value], arms: Sequence[Arm]) -> list[float]:
         """What the working copy would choose now (tests and diagnostics; decisions use a
@@ -204,7 +225,7 @@ class VwCbLearner:
                 return None
             model = _model_bytes(self._vw)
             self._since_publish = 0
-            learned = self.learned
+            learned, refits = self.learned, self.refits
         # The snapshot explores as much as the options allow after this many outcomes; its
         # header carries that command line, so a replay restores the same distribution.
         header = {
@@ -217,6 +238,7 @@ class VwCbLearner:
         card = {
             "learner": ARTIFACT_TYPE,
             "examples": learned,
+            "refits": refits,
             "exploration": self.options.exploration,
             "epsilon": self.options.epsilon_after(learned),
             "features": list(self.context),

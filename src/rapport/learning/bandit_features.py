@@ -132,6 +132,18 @@ class BanditOptions(BaseModel):
     """VW's ``--learning_rate``."""
     bits: int = Field(default=18, ge=12, le=24)
     """Hash space of the weights (VW's ``-b``): 2**bits weights per model."""
+    refit_passes: int = Field(default=10, ge=0, le=50)
+    """Passes of a refit: on a schedule (``refit_after``, ``refit_every``) the learner trains a
+    fresh model on its latest outcomes (``refit_window``) this many times over, then goes on
+    learning online from it. One online pass leaves rarely taken arms under-fitted (see
+    ``rapport.learning.bandit_refit``). 0 learns online only."""
+    refit_window: int = Field(default=50_000, ge=100, le=1_000_000)
+    """Latest outcomes kept to refit on (as VW examples, about 1 KB each in memory)."""
+    refit_after: int = Field(default=1_000, ge=1)
+    """Outcomes before the first refit; the next come each time the count doubles."""
+    refit_every: int = Field(default=20_000, ge=1)
+    """Most outcomes between two refits (a refit of ``refit_window`` outcomes takes roughly
+    ``refit_passes * refit_window * 20`` µs, in the loop's thread)."""
 
     @model_validator(mode="after")
     def _squarecb_needs_a_regression(self) -> BanditOptions:
