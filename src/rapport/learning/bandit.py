@@ -36,7 +36,7 @@ from rapport.learning.bandit_features import (
     example,
     vw_arguments,
 )
-from rapport.learning.bandit_refit import KeptExamples, RefitSchedule
+from rapport.learning.bandit_refit import KeptExamples, Refit, RefitSchedule
 from rapport.learning.loop import learner
 from rapport.learning.model import Arm
 from rapport.learning.outcomes import JoinedOutcome
@@ -167,6 +167,8 @@ class VwCbLearner:
         self._since_publish = 0
         self._kept = KeptExamples(self.options.refit_window)
         self._schedule = RefitSchedule(self.options.refit_after, self.options.refit_every)
+        self._refit: tuple[Refit, int] | None = None
+        """The refit running, and the count of outcomes at which it replaces the model."""
 
     def use_policies(self, policies: PolicySource) -> None:
         """Where to find the policy a recorded decision was taken under (for its arms)."""
@@ -195,21 +197,27 @@ class VwCbLearner:
             self.learned += 1
             self._since_publish += 1
             if self.options.refit_passes:
-                self._kept.keep(lines)
-                if self._schedule.due(self.learned):
-                    self._refit()
+                self._refit_step(lines)
 
     @property
     def kept(self) -> int:
         """Outcomes kept to refit on."""
         return len(self._kept)
 
-    def _refit(self) -> None:
-        passes = self.options.refit_passes
-        refitted = self._kept.refit(self.args, passes, seed=self.learned)
-        self._vw.finish()
-        self._vw = refitted
-        self.refits += 1
+    def _refit_step(self, lines: Sequence[str]) -> None:
+        self._kept.keep(lines)
+        if self._refit is not None:
+            running, swap_at = self._refit
+            running.also_learn(lines)
+            if self.learned >= swap_at:
+                self._refit = None
+                refitted = running.result()
+                self._vw.finish()
+                self._vw = refitted
+                self.refits += 1
+        elif self._schedule.due(self.learned):
+            started = self._kept.refit(self.args, self.options.refit_passes, seed=self.learned)
+            self._refit = (started, self._schedule.swap_at(self.learned))
 
     def pmf(self, inputs: Mapping[str, Value], arms: Sequence[Arm]) -> list[float]:
         """What the working copy would choose now (tests and diagnostics; decisions use a
