@@ -29,17 +29,32 @@ REFERENCE = re.compile(r"\b(" + "|".join(NAMESPACES) + r")\.([a-z_][a-z0-9_]*)")
 """A name a rule reads, as the decision flow gathers it: namespace, then member."""
 
 
+_PROFILE_SPACES = {
+    Entity.CUSTOMER: "features",
+    Entity.MERCHANT: "merchant",
+    Entity.DEVICE: "device",
+}
+"""The namespace a decision reads each entity's profile under."""
+
+
+def closed_inputs() -> list[tuple[str, str]]:
+    """(namespace, name) of every profile feature and signal, in the layouts' order."""
+    layouts = build_layouts()
+    found = [
+        (_PROFILE_SPACES[entity], spec.name)
+        for entity, layout in layouts.items()
+        for spec in layout.specs
+    ]
+    return found + [("signals", signal.name) for signal in SIGNALS]
+
+
 @functools.lru_cache(maxsize=1)
 def catalog() -> Mapping[str, frozenset[str]]:
     """The names each closed namespace holds: the profiles' features and the signals."""
-    layouts = build_layouts()
-    spaces = {Entity.CUSTOMER: "features", Entity.MERCHANT: "merchant", Entity.DEVICE: "device"}
-    known = {
-        space: frozenset(spec.name for spec in layouts[entity].specs)
-        for entity, space in spaces.items()
-    }
-    known["signals"] = frozenset(signal.name for signal in SIGNALS)
-    return known
+    known: dict[str, set[str]] = {space: set() for space in (*_PROFILE_SPACES.values(), "signals")}
+    for space, name in closed_inputs():
+        known[space].add(name)
+    return {space: frozenset(names) for space, names in known.items()}
 
 
 def unknown_inputs(policy: BaseModel, marker: object) -> list[str]:

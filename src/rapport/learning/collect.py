@@ -29,6 +29,7 @@ from pathlib import Path
 import yaml
 
 from rapport.config import EngineConfig
+from rapport.decisions.policy_inputs import closed_inputs
 from rapport.decisions.record import Decision, Value
 from rapport.decisions.service import Spaces, gather
 from rapport.engine import Engine
@@ -36,9 +37,6 @@ from rapport.events.model import CustomerUpdateEvent
 from rapport.events.validation import EventRejectedError, parse_event
 from rapport.learning.outcomes import JoinedOutcome
 from rapport.learning.training import TrainingTable
-from rapport.profiles.catalog import Entity
-from rapport.profiles.fold import build_layouts
-from rapport.signals import SIGNALS
 
 CHUNK = 2_000
 EVENT_CONTEXT = ("amount", "channel", "direction", "hour", "country", "category", "mcc")
@@ -52,10 +50,7 @@ DEFAULT_MATURITY_DAYS = {"fraud": 14.0}
 
 def candidate_inputs(declared: Iterable[str] = ()) -> list[str]:
     """Every input a learned model may read, by name."""
-    layouts = build_layouts()
-    spaces = {Entity.CUSTOMER: "features", Entity.MERCHANT: "merchant", Entity.DEVICE: "device"}
-    names = [f"{spaces[e]}.{spec.name}" for e, layout in layouts.items() for spec in layout.specs]
-    names += [f"signals.{signal.name}" for signal in SIGNALS]
+    names = [f"{space}.{name}" for space, name in closed_inputs()]
     names += [f"event.{name}" for name in EVENT_CONTEXT]
     names += [f"declared.{name}" for name in sorted(set(declared))]
     return names
