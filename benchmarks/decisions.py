@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import httpx
 
 from rapport import Engine
 from rapport.events.validation import parse_event
+from rapport.governance.ledger import SqliteLedger
 from rapport.learning.outcomes import JoinedOutcome
 
 IN_PROCESS_TARGET_MS = 1.0
@@ -289,11 +289,7 @@ def measure_decisions(lines: list[bytes], workdir: str) -> DecisionLatency:
     transactions = [line for line in fresh if b'"type":"transaction"' in line][:500]
     latency = DecisionLatency(in_process=in_process(engine, customers, transactions))
     engine.close()
-    with contextlib.closing(sqlite3.connect(db)) as connection:
-        count, mean = connection.execute(
-            "SELECT count(*), avg(length(body) + length(prev_hash) + length(hash) "
-            "+ length(decision_id) + length(customer_ref) + length(trigger_ref)) FROM decisions"
-        ).fetchone()
-    latency.records = (int(count), float(mean or 0.0))
+    with contextlib.closing(SqliteLedger(db)) as ledger:
+        latency.records = ledger.stored_size()
     latency.http = over_http(db, customers)
     return latency

@@ -456,6 +456,15 @@ class SqliteLedger:
         )
         return cursor.rowcount
 
+    def stored_size(self) -> tuple[int, float]:
+        """Records held, and their mean size in bytes as stored: the sealed body, the chain
+        hashes, the id and the pseudonyms it is indexed by (the budget is per record)."""
+        count, mean = self.connection.execute(
+            "SELECT count(*), avg(length(body) + length(prev_hash) + length(hash) "
+            "+ length(decision_id) + length(customer_ref) + length(trigger_ref)) FROM decisions"
+        ).fetchone()
+        return int(count), float(mean or 0.0)
+
     def close(self) -> None:
         self.connection.close()
         if self._owns_keys and self.sealer.opened:
