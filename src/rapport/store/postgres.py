@@ -36,6 +36,7 @@ from rapport.store.protocols import (
 )
 from rapport.store.redis_store import open_redis_profiles
 from rapport.store.sealed import PseudonymousProfileStore, SealedEventLog
+from rapport.store.sql_rows import EVENT_COLUMNS, SCAN_PAGE, event_record, paged
 from rapport.store.urls import parse_scale_out
 
 _SCHEMA = """
@@ -68,7 +69,6 @@ CREATE TABLE IF NOT EXISTS profiles (
     PRIMARY KEY (entity, entity_id)
 );
 """
-_EVENT_COLUMNS = "event_id, type, customer_id, time, merchant_id, digest, body"
 _EVENT_TYPES = ["text", "text", "text", "float8", "text", "text", "bytea"]
 _LETTER_TYPES = ["float8", "text", "text", "text", "text", "text"]
 
@@ -206,7 +206,7 @@ class PostgresEventLog:
             return
         try:
             with self.db.transaction(), self.db.connection.cursor() as cursor:
-                statement = f"COPY events ({_EVENT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+                statement = f"COPY events ({EVENT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
                 with cursor.copy(statement) as copy:
                     copy.set_types(_EVENT_TYPES)
                     for r in records:
@@ -219,9 +219,9 @@ class PostgresEventLog:
         if not event_ids:
             return {}
         rows = self.db.query(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE event_id = ANY(%s)", (list(event_ids),)
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ANY(%s)", (list(event_ids),)
         )
-        return {row[0]: _record(row) for row in rows}
+        return {row[0]: event_record(row) for row in rows}
 
     def scan(
         self, customer_id: str | None = None, types: Collection[str] | None = None
@@ -236,26 +236,18 @@ class PostgresEventLog:
                 return
             where.append("type = ANY(%s)")
             params.append(sorted(types))
-        last = 0
-        while True:
-            rows = self.db.query(
-                f"SELECT seq, {_EVENT_COLUMNS} FROM events WHERE {' AND '.join(where)} "
-                "ORDER BY seq LIMIT 5000",
-                [last, *params],
+
+        def page(after: int) -> list[tuple[Any, ...]]:
+            return self.db.query(
+                f"SELECT seq, {EVENT_COLUMNS} FROM events WHERE {' AND '.join(where)} "
+                f"ORDER BY seq LIMIT {SCAN_PAGE}",
+                [after, *params],
             )
-            if not rows:
-                return
-            for row in rows:
-                yield _record(row[1:])
-            last = int(rows[-1][0])
+
+        yield from paged(page)
 
     def count(self) -> int:
         return int(self.db.query("SELECT count(*) FROM events")[0][0])
-
-
-def _record(row: Sequence[Any]) -> EventRecord:
-    event_id, kind, customer_id, time, merchant_id, digest, body = row
-    return EventRecord(event_id, kind, customer_id, time, digest, bytes(body), merchant_id)
 
 
 class PostgresDeadLetterStore:

@@ -25,6 +25,7 @@ from rapport.store.protocols import (
     mentions,
 )
 from rapport.store.sealed import PseudonymousProfileStore, SealedEventLog
+from rapport.store.sql_rows import EVENT_COLUMNS, SCAN_PAGE, event_record, paged
 
 # SQLite's default limit on bound parameters is 32766 in current builds, 999 in old ones.
 _CHUNK = 900
@@ -197,9 +198,9 @@ class SqliteEventLog:
         for chunk in _chunks(list(event_ids)):
             marks = ",".join("?" * len(chunk))
             for row in self.db.query(
-                f"SELECT {_EVENT_COLUMNS} FROM events WHERE event_id IN ({marks})", chunk
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE event_id IN ({marks})", chunk
             ):
-                record = _record(row)
+                record = event_record(row)
                 found[record.event_id] = record
         return found
 
@@ -209,34 +210,23 @@ class SqliteEventLog:
         where, params = "seq > ?", []
         if customer_id is not None:
             where, params = "customer_id = ? AND seq > ?", [customer_id]
+        kinds = sorted(types) if types is not None else []
         if types is not None:
-            kinds = sorted(types)
             if not kinds:
                 return
             where += f" AND type IN ({','.join('?' * len(kinds))})"
-        last = 0
-        while True:
-            arguments = [*params, last, *(sorted(types) if types is not None else ())]
-            rows = self.db.query(
-                f"SELECT seq, {_EVENT_COLUMNS} FROM events WHERE {where} ORDER BY seq LIMIT 5000",
-                arguments,
+
+        def page(after: int) -> list[tuple[Any, ...]]:
+            return self.db.query(
+                f"SELECT seq, {EVENT_COLUMNS} FROM events WHERE {where} "
+                f"ORDER BY seq LIMIT {SCAN_PAGE}",
+                [*params, after, *kinds],
             )
-            if not rows:
-                return
-            for row in rows:
-                yield _record(row[1:])
-            last = rows[-1][0]
+
+        yield from paged(page)
 
     def count(self) -> int:
         return int(self.db.query("SELECT count(*) FROM events")[0][0])
-
-
-_EVENT_COLUMNS = "event_id, type, customer_id, time, merchant_id, digest, body"
-
-
-def _record(row: Sequence[Any]) -> EventRecord:
-    event_id, kind, customer_id, time, merchant_id, digest, body = row
-    return EventRecord(event_id, kind, customer_id, time, digest, bytes(body), merchant_id)
 
 
 class SqliteDeadLetterStore:
