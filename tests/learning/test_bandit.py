@@ -325,7 +325,9 @@ def _policy_file(tmp_path: Path) -> Path:
     text = load_policy(None).text
     text += (
         "\nlearning:\n  next_best_action:\n    learner: vw-cb-adf\n    publish_every: 3\n"
-        "    options: {epsilon: 0.2}\n"
+        # A refit starts at the 2nd outcome and takes over at the 3rd, just before publication:
+        # the version that decides below was refitted on its own thread.
+        "    options: {epsilon: 0.2, refit_after: 2, refit_passes: 3}\n"
     )
     path = tmp_path / "policy.yaml"
     path.write_text(text)
@@ -351,6 +353,9 @@ def test_a_learned_decision_records_its_propensity_and_replays_exactly(tmp_path:
             engine.ingest([event(f"resp-{n}", "offer_response", answer, at(12.1 + n))])
         chooser = engine.decisions.models["next_best_action"]
         assert isinstance(chooser, VwChooser)
+        learner = engine.learning.learners["next_best_action"]
+        assert isinstance(learner, VwCbLearner)
+        assert learner.refits == 1
         login = event("login-9", "login", {"success": True}, at(20), channel="mobile")
         learned = next(d for d in engine.decide_event(login) if d.kind == "next_best_action")
         assert learned.model_versions["next_best_action"] == chooser.version
