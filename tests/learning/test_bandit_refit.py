@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from rapport.decisions.record import Value
 from rapport.learning.artifact import load
-from rapport.learning.bandit import VwChooser
+from rapport.learning.bandit import VwCbLearner, VwChooser
 from rapport.learning.bandit_features import arms_for
 from rapport.learning.bandit_refit import RefitSchedule
 from tests.learning.test_bandit import OFFERS, POLICY, _learner, _outcome, _record
@@ -115,24 +115,26 @@ def test_the_same_outcomes_refit_to_the_same_weights() -> None:
 
 def test_the_kept_window_is_bounded() -> None:
     learner = _learner(refit_window=120, refit_after=10_000)
-    rnd = random.Random(1)
-    for n in range(300):
-        offer = rnd.choice(OFFERS)
-        learner.learn_one(_outcome(_record(n, _context(rnd), offer, 0.2), rnd.random() < 0.3))
+    _feed(learner, 300, random.Random(1))
     assert learner.kept == 120
     assert learner.refits == 0
 
 
-def test_a_refit_replaces_the_model_at_a_set_count_after_learning_what_came_meanwhile() -> None:
+def _feed(learner: VwCbLearner, outcomes: int, rnd: random.Random) -> None:
+    """Outcomes of offers drawn at random, each accepted three times in ten."""
+    for n in range(outcomes):
+        offer = rnd.choice(OFFERS)
+        learner.learn_one(_outcome(_record(n, _context(rnd), offer, 0.2), rnd.random() < 0.3))
+
+
+def test_a_refit_replaces_the_model_at_a_set_count() -> None:
     schedule = RefitSchedule(first=400, every=20_000)
     assert schedule.due(400)
     # The next refit is due at 800: this one takes over a quarter of the way there.
     assert schedule.swap_at(400) == 500
     learner = _learner(refit_after=400, refit_passes=2)
     rnd = random.Random(3)
-    for n in range(499):
-        offer = rnd.choice(OFFERS)
-        learner.learn_one(_outcome(_record(n, _context(rnd), offer, 0.2), rnd.random() < 0.3))
+    _feed(learner, 499, rnd)
     assert learner.refits == 0
     learner.learn_one(_outcome(_record(499, _context(rnd), OFFERS[0], 0.2), True))
     assert learner.refits == 1
