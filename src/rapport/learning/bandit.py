@@ -62,13 +62,28 @@ def eligible_arms(decision: Decision) -> list[str]:
     return [c.action for c in decision.candidates if c.eligible and c.action != "hold_off"]
 
 
+def _without_seed(args: Sequence[str]) -> list[str]:
+    """``args`` less ``--random_seed N``: a saved model carries its own (``--nn`` stores the
+    seed its units were drawn with, and VW refuses to load it under any other)."""
+    kept: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--random_seed":
+            skip = True
+        else:
+            kept.append(arg)
+    return kept
+
+
 def _workspace_from(model: bytes, args: Sequence[str]) -> vowpalwabbit.Workspace:
     # VW reads a model from a file only; the file lives just long enough to be read.
     handle, path = tempfile.mkstemp(prefix="rapport-vw-", suffix=".model")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(model)
-        return vowpalwabbit.Workspace(arg_list=[*args, "--initial_regressor", path])
+        return vowpalwabbit.Workspace(arg_list=[*_without_seed(args), "--initial_regressor", path])
     finally:
         os.unlink(path)
 
