@@ -148,7 +148,7 @@ class BanditOptions(BaseModel):
     """Outcomes before the first refit; the next come each time the count doubles."""
     refit_every: int = Field(default=20_000, ge=1)
     """Most outcomes between two refits (a refit of ``refit_window`` outcomes takes roughly
-    ``refit_passes * refit_window`` x 20-35 µs, by machine, on a thread of its own)."""
+    ``refit_passes * refit_window`` x 30-45 µs, by machine, on a thread of its own)."""
 
     @model_validator(mode="after")
     def _squarecb_needs_a_regression(self) -> BanditOptions:
