@@ -132,8 +132,12 @@ def test_the_bandit_learns_a_planted_preference() -> None:
     assert learned > uniform + 0.25, (learned, uniform)
 
 
-def test_a_snapshot_is_deterministic_and_survives_a_round_trip(tmp_path: Path) -> None:
-    learner = _learner(epsilon=0.1)
+@pytest.mark.parametrize("hidden_units", [0, 5])
+def test_a_snapshot_is_deterministic_and_survives_a_round_trip(
+    tmp_path: Path, hidden_units: int
+) -> None:
+    # A model with hidden units carries the seed they were drawn with; a linear one does not.
+    learner = _learner(epsilon=0.1, hidden_units=hidden_units)
     _train(learner, 300, seed=5)
     artifact = learner.publish()
     assert artifact is None  # nothing new since the last publication
@@ -159,6 +163,9 @@ def test_a_snapshot_is_deterministic_and_survives_a_round_trip(tmp_path: Path) -
         assert pmf == first.pmf(inputs, arms)
         assert pmf == again.pmf(inputs, arms)
         assert sum(pmf) == pytest.approx(1.0)
+        # The snapshot predicts what the learner it was saved from predicts (VW works in
+        # single precision; the snapshot renormalises).
+        assert pmf == pytest.approx(learner.pmf(inputs, arms), abs=1e-6)
 
 
 @settings(max_examples=25, deadline=None)
