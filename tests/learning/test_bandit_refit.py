@@ -83,7 +83,8 @@ def test_refits_fit_rarely_taken_offers_better_than_one_online_pass() -> None:
     online = [_logged_mostly_on_one_offer(s, refit_passes=0) for s in seeds]
     # Refits start at 400, 800, 1,600 and 3,200 outcomes; the last replaces the model at 4,000.
     refitted = [_logged_mostly_on_one_offer(s, refit_after=400) for s in seeds]
-    # Measured: online 0.83-0.92 of the best, refitted 0.93-0.95, 0.044 better on average.
+    # Measured (default options, 5 hidden units): online 0.75-0.89 of the best, refitted
+    # 0.94-0.95, 0.109 better on average (linear: 0.83-0.92 against 0.93-0.95, 0.044).
     assert sum(refitted) / len(refitted) >= sum(online) / len(online) + 0.025, (online, refitted)
 
 
