@@ -220,10 +220,10 @@ class VwCbLearner:
         return len(self._kept)
 
     def _refit_step(self, lines: Sequence[str]) -> None:
-        self._kept.keep(lines)
+        kept = self._kept.keep(lines)
         if self._refit is not None:
             running, swap_at = self._refit
-            running.also_learn(lines)
+            running.also_learn(kept)
             if self.learned >= swap_at:
                 self._refit = None
                 refitted = running.result()

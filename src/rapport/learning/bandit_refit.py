@@ -60,8 +60,11 @@ class KeptExamples:
     def __len__(self) -> int:
         return len(self._examples)
 
-    def keep(self, lines: Sequence[str]) -> None:
-        self._examples.append(tuple(lines))
+    def keep(self, lines: Sequence[str]) -> tuple[str, ...]:
+        """Keep one example; returns it as kept (a refit running meanwhile learns it too)."""
+        kept = tuple(lines)
+        self._examples.append(kept)
+        return kept
 
     def refit(self, args: Sequence[str], passes: int, seed: int) -> Refit:
         """Start training a fresh workspace on the examples kept now, ``passes`` times over."""
@@ -105,9 +108,9 @@ class Refit:
         except BaseException as error:  # handed to the learner's thread by ``result``
             self._error = error
 
-    def also_learn(self, lines: Sequence[str]) -> None:
+    def also_learn(self, example: tuple[str, ...]) -> None:
         """An outcome learned online while the refit runs: the refitted model learns it too."""
-        self._since.append(tuple(lines))
+        self._since.append(example)
 
     def result(self) -> vowpalwabbit.Workspace:
         self._thread.join()
