@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 HEAVY = ("sklearn", "lightgbm", "matplotlib", "fastapi", "fairlearn", "scipy")
 
@@ -13,6 +14,39 @@ HEAVY = ("sklearn", "lightgbm", "matplotlib", "fastapi", "fairlearn", "scipy")
 def test_the_cli_starts_without_the_heavy_libraries() -> None:
     probe = (
         "import json, sys; import rapport.cli.main; "
+        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+    ).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == []
+
+
+def test_ingesting_outcomes_does_not_import_the_training_libraries(tmp_path: Path) -> None:
+    """An outcome brings up the learning loop and its learners; LightGBM and scikit-learn wait
+    for the first training or the first model loaded (about a second of every `rapport ingest`)."""
+    transaction = {
+        "event_id": "evt-1",
+        "type": "transaction",
+        "customer_id": "cust-1",
+        "timestamp": "2026-06-01T01:00:46+01:00",
+        "channel": "card_present",
+        "payload": {"amount": 15.0, "currency": "GBP", "direction": "debit", "merchant_id": "m-1"},
+    }
+    report = {
+        "event_id": "evt-2",
+        "type": "fraud_report",
+        "customer_id": "cust-1",
+        "timestamp": "2026-06-02T11:23:41+02:00",
+        "channel": "phone",
+        "payload": {"transaction_event_id": "evt-1", "is_fraud": True},
+    }
+    probe = (
+        "import json, sys; from rapport import Engine; "
+        f"engine = Engine({str(tmp_path / 'r.db')!r}); "
+        f"report = engine.ingest([{json.dumps(transaction)!r}, {json.dumps(report)!r}]); "
+        "assert report.accepted == 2, report; "
+        "assert engine.learning.counts.unjoined == 1, engine.learning.counts; "
         f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
     )
     out = subprocess.run(

@@ -17,7 +17,7 @@ import json
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,9 +26,12 @@ from rapport.decisions import fraud
 from rapport.decisions.record import Value
 from rapport.learning.artifact import Artifact, loader
 from rapport.learning.calibration import Calibrator
-from rapport.learning.fast_booster import FastBooster
 from rapport.learning.model import Prediction
 from rapport.learning.reason_codes import BASE
+
+if TYPE_CHECKING:
+    # LightGBM (under FastBooster) takes about a second to import: loaded with the first model.
+    from rapport.learning.fast_booster import FastBooster
 
 TYPE = "lightgbm"
 FORMAT = "rapport-lightgbm-1"
@@ -178,7 +181,11 @@ class GbmScorer:
         extra = self.offset.inputs if self.offset else ()
         self.features: tuple[str, ...] = tuple(sorted({*self.columns, *extra}))
         self._vocabularies = [self.categories.get(name) for name in self.columns]
-        self.booster = FastBooster(spec["model"])
+        from rapport.learning.fast_booster import (  # noqa: PLC0415 - see TYPE_CHECKING above
+            FastBooster,
+        )
+
+        self.booster: FastBooster = FastBooster(spec["model"])
 
     def row(self, inputs: Mapping[str, Value]) -> NDArray[np.float64]:
         return np.fromiter(

@@ -15,11 +15,10 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import lightgbm as lgb
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from rapport.decisions.record import Value
 from rapport.learning.artifact import Artifact
@@ -31,6 +30,11 @@ from rapport.learning.calibration import (
 from rapport.learning.gbm import OFFSETS, TYPE, encode_rows, payload
 from rapport.learning.gbm_config import GbmConfig
 from rapport.learning.reason_codes import describe
+
+if TYPE_CHECKING:
+    # LightGBM and scikit-learn take about a second to import. Every engine that learns fraud
+    # imports this module, but only training needs them, so each use imports them itself.
+    import lightgbm as lgb
 
 
 class TrainingError(ValueError):
@@ -133,6 +137,8 @@ def _dataset(
     weights: NDArray[np.float64],
     reference: lgb.Dataset | None = None,
 ) -> lgb.Dataset:
+    import lightgbm as lgb  # noqa: PLC0415 - deferred: see the TYPE_CHECKING import
+
     return lgb.Dataset(
         matrix,
         labels,
@@ -170,6 +176,8 @@ def _fit(
     valid_set = _dataset(
         matrix[valid], y[valid], columns, categorical, init[valid], w[valid], reference=train_set
     )
+    import lightgbm as lgb  # noqa: PLC0415 - deferred: see the TYPE_CHECKING import
+
     booster = lgb.train(
         _params(config),
         train_set,
@@ -231,6 +239,8 @@ def train_scorer(table: TrainingTable, config: GbmConfig | None = None) -> Artif
         matrix = encode_rows(rows, columns, vocab)
         categorical = [c for c in columns if c in vocab]
         full = _dataset(matrix, y, columns, categorical, init[everything], w)
+        import lightgbm as lgb  # noqa: PLC0415 - deferred: see the TYPE_CHECKING import
+
         booster = lgb.train(_params(config), full, num_boost_round=rounds)
     model_text = booster.model_to_string(num_iteration=rounds if not config.refit else -1)
     kept_categories = {c: categories[c] for c in columns if c in categories}
@@ -251,6 +261,12 @@ def _card(
     rounds: int,
     n: int,
 ) -> dict[str, object]:
+    from sklearn.metrics import (  # noqa: PLC0415 - deferred: see the TYPE_CHECKING import
+        average_precision_score,
+        brier_score_loss,
+        roc_auc_score,
+    )
+
     times = np.asarray(table.times)
     yv = y[valid]
     wv = w[valid]
