@@ -114,6 +114,64 @@ def test_event_log_scans_past_page_boundaries(stores: Stores) -> None:
     assert ids == sorted(ids)
 
 
+def test_event_log_scans_one_customer_across_batches_and_pages(stores: Stores) -> None:
+    """One customer's events, spread over batches shared with another customer, come back in
+    arrival order past the page boundary, alone or filtered by type."""
+    mine: list[str] = []
+    for batch in range(6):
+        records = []
+        for i in range(2_001):
+            customer = "c1" if i % 2 else "c2"
+            event = record(f"e{batch}-{i:05d}", customer=customer, time=float(i))
+            records.append(event)
+            if customer == "c1":
+                mine.append(event.event_id)
+        stores.events.append(records)
+    assert [r.event_id for r in stores.events.scan("c1")] == mine
+    assert len(mine) > 5_000  # more than a page
+    assert [r.event_id for r in stores.events.scan("c1", types={"transaction"})] == mine
+    assert list(stores.events.scan("c1", types={"login"})) == []
+
+
+_BATCHES = st.lists(
+    st.lists(st.tuples(st.sampled_from(["c1", "c2", "c3"]), st.booleans()), max_size=8),
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(batches=_BATCHES)
+def test_event_log_scans_by_customer_and_type_in_arrival_order(
+    stores: Stores, batches: list[list[tuple[str, bool]]]
+) -> None:
+    tag = next(_EXAMPLES)  # fresh customers per example
+    appended: list[EventRecord] = []
+    for n, batch in enumerate(batches):
+        records = [
+            EventRecord(
+                f"x{tag}-{n}-{i}",
+                "login" if is_login else "transaction",
+                f"{customer}-{tag}",
+                float(i),
+                "d",
+                b"{}",
+                None,
+            )
+            for i, (customer, is_login) in enumerate(batch)
+        ]
+        stores.events.append(records)
+        appended += records
+    for customer in ("c1", "c2", "c3"):
+        wanted = [r for r in appended if r.customer_id == f"{customer}-{tag}"]
+        assert list(stores.events.scan(f"{customer}-{tag}")) == wanted
+        logins = [r for r in wanted if r.type == "login"]
+        assert list(stores.events.scan(f"{customer}-{tag}", types={"login"})) == logins
+
+
 def _write_everywhere_then_fail(stores: Stores) -> None:
     with stores.transaction():
         stores.events.append([record("e1")])

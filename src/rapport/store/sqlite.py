@@ -26,6 +26,8 @@ from rapport.store.protocols import (
 )
 from rapport.store.sealed import PseudonymousProfileStore, SealedEventLog
 from rapport.store.sql_rows import EVENT_COLUMNS, SCAN_PAGE, event_record, paged
+from rapport.store.sqlite_postings import SCHEMA as POSTINGS_SCHEMA
+from rapport.store.sqlite_postings import post, replace_legacy_index, sequence_numbers
 
 # SQLite's default limit on bound parameters is 32766 in current builds, 999 in old ones.
 _CHUNK = 900
@@ -41,7 +43,6 @@ CREATE TABLE IF NOT EXISTS events (
     digest TEXT NOT NULL,
     body BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_by_customer ON events (customer_id, seq);
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY,
     received_at REAL NOT NULL,
@@ -71,7 +72,8 @@ class SqliteDatabase:
         # WAL, synchronous=NORMAL, a busy timeout, secure_delete (an erased customer's profile
         # or dead letters do not linger in free pages): see rapport.store.connect.
         self.connection = connect(self.path)
-        self.connection.executescript(_SCHEMA)
+        self.connection.executescript(_SCHEMA + POSTINGS_SCHEMA)
+        replace_legacy_index(self.connection)
         self._depth = 0
 
     @contextmanager
@@ -180,16 +182,35 @@ class SqliteEventLog:
     def append(self, records: Sequence[EventRecord]) -> None:
         if not records:
             return
+        connection = self.db.connection
         try:
             with self.db.transaction():
-                self.db.connection.executemany(
-                    "INSERT INTO events (event_id, type, customer_id, time, merchant_id, digest, "
-                    "body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                # Sequence numbers are given, not left to SQLite, so that the postings can name
+                # them; within the write transaction no one else can take the same ones.
+                first = (
+                    int(
+                        connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+                    )
+                    + 1
+                )
+                connection.executemany(
+                    "INSERT INTO events (seq, event_id, type, customer_id, time, merchant_id, "
+                    "digest, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [
-                        (r.event_id, r.type, r.customer_id, r.time, r.merchant_id, r.digest, r.body)
-                        for r in records
+                        (
+                            seq,
+                            r.event_id,
+                            r.type,
+                            r.customer_id,
+                            r.time,
+                            r.merchant_id,
+                            r.digest,
+                            r.body,
+                        )
+                        for seq, r in enumerate(records, first)
                     ],
                 )
+                post(connection, ((r.customer_id, seq) for seq, r in enumerate(records, first)))
         except sqlite3.IntegrityError as error:
             raise ValueError(f"an event id is already in the log: {error}") from error
 
@@ -207,23 +228,32 @@ class SqliteEventLog:
     def scan(
         self, customer_id: str | None = None, types: Collection[str] | None = None
     ) -> Iterator[EventRecord]:
-        where, params = "seq > ?", []
-        if customer_id is not None:
-            where, params = "customer_id = ? AND seq > ?", [customer_id]
         kinds = sorted(types) if types is not None else []
+        of_kinds = ""
         if types is not None:
             if not kinds:
                 return
-            where += f" AND type IN ({','.join('?' * len(kinds))})"
+            of_kinds = f" AND type IN ({','.join('?' * len(kinds))})"
+        select = f"SELECT seq, {EVENT_COLUMNS} FROM events WHERE "
 
         def page(after: int) -> list[tuple[Any, ...]]:
             return self.db.query(
-                f"SELECT seq, {EVENT_COLUMNS} FROM events WHERE {where} "
-                f"ORDER BY seq LIMIT {SCAN_PAGE}",
-                [*params, after, *kinds],
+                f"{select}seq > ?{of_kinds} ORDER BY seq LIMIT {SCAN_PAGE}", [after, *kinds]
             )
 
-        yield from paged(page)
+        def customer_page(after: int) -> list[tuple[Any, ...]]:
+            assert customer_id is not None
+            rows: list[tuple[Any, ...]] = []
+            for chunk in _chunks(sequence_numbers(self.db.connection, customer_id, after)):
+                marks = ",".join("?" * len(chunk))
+                rows += self.db.query(
+                    f"{select}seq IN ({marks}){of_kinds} ORDER BY seq", [*chunk, *kinds]
+                )
+                if len(rows) >= SCAN_PAGE:
+                    break
+            return rows[:SCAN_PAGE]
+
+        yield from paged(page if customer_id is None else customer_page)
 
     def count(self) -> int:
         return int(self.db.query("SELECT count(*) FROM events")[0][0])
