@@ -27,7 +27,8 @@ from rapport.store.protocols import (
 from rapport.store.sealed import PseudonymousProfileStore, SealedEventLog
 from rapport.store.sql_rows import EVENT_COLUMNS, SCAN_PAGE, event_record, paged
 from rapport.store.sqlite_postings import SCHEMA as POSTINGS_SCHEMA
-from rapport.store.sqlite_postings import post, replace_legacy_index, sequence_numbers
+from rapport.store.sqlite_postings import post, sequence_numbers
+from rapport.store.sqlite_upgrade import PROFILES_SCHEMA, upgrade
 
 # SQLite's default limit on bound parameters is 32766 in current builds, 999 in old ones.
 _CHUNK = 900
@@ -52,13 +53,6 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     event_id TEXT,
     raw TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS profiles (
-    entity TEXT NOT NULL,
-    entity_id TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    data BLOB NOT NULL,
-    PRIMARY KEY (entity, entity_id)
-) WITHOUT ROWID;
 """
 
 
@@ -72,8 +66,8 @@ class SqliteDatabase:
         # WAL, synchronous=NORMAL, a busy timeout, secure_delete (an erased customer's profile
         # or dead letters do not linger in free pages): see rapport.store.connect.
         self.connection = connect(self.path)
-        self.connection.executescript(_SCHEMA + POSTINGS_SCHEMA)
-        replace_legacy_index(self.connection)
+        self.connection.executescript(_SCHEMA + POSTINGS_SCHEMA + PROFILES_SCHEMA)
+        upgrade(self.connection)
         self._depth = 0
 
     @contextmanager

@@ -27,8 +27,6 @@ CREATE TABLE IF NOT EXISTS customer_postings (
 """``seqs``: the ascending sequence numbers of the customer's events in one batch, as
 little-endian signed 64-bit integers; ``first_seq`` is the first of them."""
 
-_LEGACY_INDEX = "events_by_customer"
-
 
 def _encode(seqs: array[int]) -> bytes:
     if sys.byteorder == "big":
@@ -70,34 +68,3 @@ def sequence_numbers(connection: sqlite3.Connection, customer_id: str, after: in
         if seqs[-1] > after:
             found.extend(s for s in seqs if s > after)
     return found
-
-
-def replace_legacy_index(connection: sqlite3.Connection) -> None:
-    """Turn a file's ``events_by_customer`` index (written before postings) into postings.
-
-    Runs in one transaction with the index's removal, so a file has one or the other.
-    """
-
-    def legacy() -> bool:
-        return bool(
-            connection.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (_LEGACY_INDEX,)
-            ).fetchone()
-        )
-
-    if not legacy():
-        return
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        if not legacy():  # another process replaced it first
-            connection.execute("ROLLBACK")
-            return
-        post(
-            connection,
-            connection.execute("SELECT customer_id, seq FROM events ORDER BY seq").fetchall(),
-        )
-        connection.execute(f"DROP INDEX {_LEGACY_INDEX}")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
