@@ -135,18 +135,23 @@ class AdaptiveLoop:
     def observe(self, events: Iterable[BaseEvent]) -> list[JoinedOutcome | Unjoined]:
         """Join each outcome event, learn from it, publish when due."""
         results: list[JoinedOutcome | Unjoined] = []
+        unjoined: list[Unjoined] = []
         with self._lock:
-            for event in events:
-                result = join(event, self.service.ledger)
-                results.append(result)
-                if isinstance(result, Unjoined):
-                    self.counts.unjoined += 1
-                    self.outcomes.report(result)
-                    continue
-                self.counts.joined += 1
-                for observe in self.observers:
-                    observe(result)
-                self._learn(result)
+            try:
+                for event in events:
+                    result = join(event, self.service.ledger)
+                    results.append(result)
+                    if isinstance(result, Unjoined):
+                        self.counts.unjoined += 1
+                        unjoined.append(result)
+                        continue
+                    self.counts.joined += 1
+                    for observe in self.observers:
+                        observe(result)
+                    self._learn(result)
+            finally:
+                # Reported together, in one write, even when a learner fails part way.
+                self.outcomes.report(unjoined)
         return results
 
     def _learn(self, outcome: JoinedOutcome) -> None:

@@ -13,6 +13,7 @@ decision is reported (``Unjoined``, kept by ``OutcomeLog``), not dropped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -71,7 +72,8 @@ class Unjoined:
 class OutcomeLog(Protocol):
     """Where unjoinable outcomes are reported."""
 
-    def report(self, unjoined: Unjoined) -> None: ...
+    def report(self, unjoined: Sequence[Unjoined]) -> None:
+        """Keep these outcomes (an ingested batch's), in order, in one write."""
 
     def unjoined(self, limit: int = 100) -> list[Unjoined]: ...
 
@@ -82,8 +84,8 @@ class MemoryOutcomeLog:
     def __init__(self) -> None:
         self._rows: list[Unjoined] = []
 
-    def report(self, unjoined: Unjoined) -> None:
-        self._rows.append(unjoined)
+    def report(self, unjoined: Sequence[Unjoined]) -> None:
+        self._rows.extend(unjoined)
 
     def unjoined(self, limit: int = 100) -> list[Unjoined]:
         return self._rows[-limit:]
@@ -100,11 +102,20 @@ class SqliteOutcomeLog:
             "type TEXT NOT NULL, customer_id TEXT NOT NULL, reason TEXT NOT NULL)"
         )
 
-    def report(self, unjoined: Unjoined) -> None:
-        self.connection.execute(
-            "INSERT OR IGNORE INTO unjoined_outcomes VALUES (?, ?, ?, ?)",
-            (unjoined.event_id, unjoined.type, unjoined.customer_id, unjoined.reason),
-        )
+    def report(self, unjoined: Sequence[Unjoined]) -> None:
+        if not unjoined:
+            return
+        # One transaction for the batch: on its own, each INSERT would be a commit.
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            self.connection.executemany(
+                "INSERT OR IGNORE INTO unjoined_outcomes VALUES (?, ?, ?, ?)",
+                [(u.event_id, u.type, u.customer_id, u.reason) for u in unjoined],
+            )
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT")
 
     def unjoined(self, limit: int = 100) -> list[Unjoined]:
         rows = self.connection.execute(
