@@ -236,3 +236,25 @@ def test_any_valid_event_round_trips_through_canonical_json(obj: Json) -> None:
     assert canonical_json(again) == body
     assert again.timestamp.utcoffset() == dt.datetime.fromisoformat(obj["timestamp"]).utcoffset()
     assert again.timestamp.hour == dt.datetime.fromisoformat(obj["timestamp"]).hour
+
+
+# --- Property: the plausible range is judged on the instant, whatever the zone ----------------
+
+_EDGES = st.sampled_from([EARLIEST_EVENT_TIME, LATEST_EVENT_TIME])
+_NEAR_EDGE = st.builds(
+    lambda edge, seconds, zone: (edge + dt.timedelta(seconds=seconds)).astimezone(zone),
+    _EDGES,
+    st.integers(-3 * 86400 * 366, 3 * 86400 * 366),
+    zones,
+)
+
+
+@settings(max_examples=300)
+@given(when=_NEAR_EDGE)
+def test_a_timestamp_is_accepted_exactly_inside_the_plausible_range(when: dt.datetime) -> None:
+    raw = line(event("login", timestamp=when.isoformat()))
+    if EARLIEST_EVENT_TIME <= when < LATEST_EVENT_TIME:
+        assert parse_event(raw).timestamp == when
+    else:
+        with pytest.raises(ValueError, match="outside the plausible range"):
+            parse_event(raw)

@@ -43,6 +43,7 @@ Channel = Literal[
 # decayed statistic of the customer (a year-9999 event freezes the profile's clock).
 EARLIEST_EVENT_TIME = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
 LATEST_EVENT_TIME = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+_SAFE_FIRST_YEAR, _SAFE_LAST_YEAR = EARLIEST_EVENT_TIME.year + 1, LATEST_EVENT_TIME.year - 2
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, omit_defaults=True):
@@ -141,6 +142,10 @@ class BaseEvent(_Strict, kw_only=True, frozen=True, tag_field="type"):
     extensions: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
+        # Comparing aware datetimes converts both to UTC; a year well inside the range cannot
+        # be outside it whatever its offset, and is all but every event.
+        if _SAFE_FIRST_YEAR <= self.timestamp.year <= _SAFE_LAST_YEAR:
+            return
         if not EARLIEST_EVENT_TIME <= self.timestamp < LATEST_EVENT_TIME:
             raise ValueError(
                 f"timestamp: {self.timestamp.isoformat()} is outside the plausible range "
