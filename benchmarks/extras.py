@@ -48,7 +48,8 @@ class Extras:
             f"{'yes' if sim_ok else '**no**'}"
             + ("" if scale == 1 else f" (projected {projected:.0f} s)")
             + " |",
-            f"| signals on a profile read | {self.signal_micros:.0f} µs of {self.read_micros:.0f} "
+            "| signals on a profile read (mean of the best of 5 passes) | "
+            f"{self.signal_micros:.0f} µs of {self.read_micros:.0f} "
             f"µs: +{self.signal_overhead:.0%} over the read without them | <= +20% | "
             f"{'yes' if signals_ok else '**no**'} |",
             "",
@@ -56,17 +57,25 @@ class Extras:
         return "\n".join(lines)
 
 
-def measure_extras(engine: Engine, customer_ids: list[str], sim_customers: int) -> Extras:
-    reads, signal_times = [], []
-    for customer_id in customer_ids:
-        started = time.perf_counter()
-        profile = engine.profile(customer_id)
-        reads.append(time.perf_counter() - started)
-        values = profile.values()
-        as_of = profile.as_of.timestamp() if profile.as_of else 0.0
-        started = time.perf_counter()
-        compute_signals(values, as_of)
-        signal_times.append(time.perf_counter() - started)
+def measure_extras(
+    engine: Engine, customer_ids: list[str], sim_customers: int, passes: int = 5
+) -> Extras:
+    # The best pass of each, as for every other timing here: one pass over a few hundred
+    # reads moves by a third on a loaded machine, and the target is a 20% ratio.
+    read_means, signal_means = [], []
+    for _ in range(passes):
+        reads, signal_times = [], []
+        for customer_id in customer_ids:
+            started = time.perf_counter()
+            profile = engine.profile(customer_id)
+            reads.append(time.perf_counter() - started)
+            values = profile.values()
+            as_of = profile.as_of.timestamp() if profile.as_of else 0.0
+            started = time.perf_counter()
+            compute_signals(values, as_of)
+            signal_times.append(time.perf_counter() - started)
+        read_means.append(statistics.fmean(reads))
+        signal_means.append(statistics.fmean(signal_times))
     bank = SimulatedBank(SimConfig(customers=sim_customers, days=SIM_DAYS, seed=SIM_SEED))
     with tempfile.TemporaryDirectory(prefix="rapport-sim-") as tmp:
         started = time.perf_counter()
@@ -78,6 +87,6 @@ def measure_extras(engine: Engine, customer_ids: list[str], sim_customers: int) 
         SIM_DAYS,
         seconds,
         events,
-        statistics.fmean(reads) * 1e6,
-        statistics.fmean(signal_times) * 1e6,
+        min(read_means) * 1e6,
+        min(signal_means) * 1e6,
     )
