@@ -93,3 +93,30 @@ def test_a_new_file_has_this_version_s_layout(tmp_path: Path) -> None:
     assert "events_by_customer" not in indexes
     assert "WITHOUT ROWID" not in profiles_table.upper()
     db.close()
+
+
+def test_a_file_an_earlier_version_wrote_to_after_conversion_is_converted_again(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "back-and-forth.db"
+    records = [_record(n, f"c{n % 2}") for n in range(10)]
+    _earlier_file(path, records[:6])
+    SqliteDatabase(path).close()  # converted
+    with sqlite3.connect(path) as connection:  # an earlier Rapport opens it and appends
+        connection.execute(
+            "CREATE INDEX IF NOT EXISTS events_by_customer ON events (customer_id, seq)"
+        )
+        connection.executemany(
+            "INSERT INTO events (event_id, type, customer_id, time, merchant_id, digest, body) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (r.event_id, r.type, r.customer_id, r.time, None, r.digest, r.body)
+                for r in records[6:]
+            ],
+        )
+    connection.close()
+    db = SqliteDatabase(path)
+    for customer in ("c0", "c1"):
+        wanted = [r for r in records if r.customer_id == customer]
+        assert list(SqliteEventLog(db).scan(customer)) == wanted
+    db.close()

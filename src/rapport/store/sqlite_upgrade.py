@@ -58,7 +58,12 @@ def _has_customer_index(connection: sqlite3.Connection) -> bool:
 
 
 def _customer_index_to_postings(connection: sqlite3.Connection) -> None:
-    """Until postings (rapport.store.sqlite_postings), an index found a customer's events."""
+    """Until postings (rapport.store.sqlite_postings), an index found a customer's events.
+
+    The postings are rebuilt from the events: a file an earlier Rapport wrote to after it was
+    converted (and so indexed again) may hold postings already, without its later events.
+    """
+    connection.execute("DELETE FROM customer_postings")
     post(
         connection,
         connection.execute("SELECT customer_id, seq FROM events ORDER BY seq").fetchall(),
