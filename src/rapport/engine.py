@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 import time
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -22,6 +22,13 @@ from rapport.governance.audit_log import open_audit_log
 from rapport.governance.ledger import DecisionErasedError, open_ledger
 from rapport.governance.promotion import active_policy
 from rapport.governance.protected import ProtectedStore, open_protected_store, take_protected
+from rapport.ingest_pipeline import (
+    AdmittedBatch,
+    BatchInputs,
+    FoldedBatch,
+    ingest_batches,
+    write_folded,
+)
 from rapport.learning.challenger import Challenger
 from rapport.learning.loop import AdaptiveLoop
 from rapport.learning.monitors import Monitors
@@ -30,7 +37,6 @@ from rapport.learning.registry import open_registry
 from rapport.learning.shadow import Shadow, open_shadow_log
 from rapport.profiles.admission import (
     Admission,
-    Candidate,
     Verdict,
     batch_merchants,
     parse_batch,
@@ -86,6 +92,9 @@ class Engine:
         self._decisions_lock = threading.Lock()
         self._protected: ProtectedStore | None = None
         self.admission = Admission(self.fold, self.config.allowed_lateness_seconds)
+        self.pipeline_refolds = 0
+        """Batches ``ingest_batches`` folded again because another writer changed one of their
+        profiles before they were written (see rapport.ingest_pipeline)."""
 
     def __enter__(self) -> Engine:
         return self
@@ -116,69 +125,104 @@ class Engine:
         Accepted events are logged and folded into their profiles; rejected ones are
         dead-lettered with the reason. The batch is written as one unit of work.
         """
-        received_at = time.time()
         with collector_paused():
-            parsed = parse_batch(events, received_at)
-            candidates = parsed.candidates
-            # Principle 7: protected values leave the event here, before anything is logged.
-            protected = take_protected(candidates, parsed.letters)
+            batch = self.admit(events)
             for attempt in range(self.config.max_conflict_retries + 1):
                 try:
-                    verdicts = self._apply(candidates, parsed.letters, received_at)
+                    folded = self.fold_batch(batch, self.read_inputs(batch))
+                    self.write_folded(folded)
                     break
                 except ConcurrentUpdateError:
                     if attempt == self.config.max_conflict_retries:
                         raise
-            if protected:
-                self.protected.put_many(
-                    protected[v.index]
-                    for v in verdicts
-                    if v.status == "accepted" and v.index in protected
-                )
-            outcomes = [c for c in candidates if event_type(c.event) in OUTCOME_TYPES]
-            if outcomes:
-                accepted = {v.index for v in verdicts if v.status == "accepted"}
-                self.learning.observe(c.event for c in outcomes if c.index in accepted)
-        return IngestReport(sorted([*parsed.verdicts, *verdicts], key=lambda v: v.index))
+            return self.settle(batch, folded)
 
-    def _apply(
-        self, candidates: list[Candidate], invalid: list[DeadLetter], received_at: float
-    ) -> list[Verdict]:
-        stores = self.stores
-        known = stores.events.lookup({c.event.event_id for c in candidates})
-        known_digests = {event_id: record.digest for event_id, record in known.items()}
+    def ingest_batches(self, batches: Iterable[Iterable[RawEvent]]) -> Iterator[IngestReport]:
+        """``ingest`` each batch in turn, each batch's write (in a second process) overlapping
+        the next one's fold (rapport.ingest_pipeline): a report per batch, handed out once the
+        batch is written. A script calling it needs the ``if __name__ == "__main__":`` guard
+        that ``multiprocessing`` asks for."""
+        return ingest_batches(self, batches)
+
+    # The steps of ``ingest``, which ``ingest_batches`` interleaves across batches.
+
+    def admit(self, events: Iterable[RawEvent]) -> AdmittedBatch:
+        """Parse and validate a batch; take its protected values out (reads no store)."""
+        received_at = time.time()
+        raws = list(events)
+        parsed = parse_batch(raws, received_at)
+        # Principle 7: protected values leave the event here, before anything is logged.
+        protected = take_protected(parsed.candidates, parsed.letters)
+        return AdmittedBatch(raws, received_at, parsed, protected)
+
+    def read_inputs(self, batch: AdmittedBatch, pending: FoldedBatch | None = None) -> BatchInputs:
+        """The logged ids, merchants and stored profiles the batch's fold needs, as they will be
+        once ``pending`` (a folded batch not yet written) is."""
+        stores, candidates = self.stores, batch.candidates
+        ids = {c.event.event_id for c in candidates}
+        referenced = referenced_transactions(candidates)
+        known = stores.events.lookup(ids)
         merchants = {
             event_id: record.merchant_id
-            for event_id, record in stores.events.lookup(
-                referenced_transactions(candidates)
-            ).items()
+            for event_id, record in stores.events.lookup(referenced).items()
         }
+        if pending is not None:
+            logged = pending.logged()
+            known.update((i, logged[i]) for i in ids.intersection(logged))
+            merchants.update((i, logged[i].merchant_id) for i in referenced.intersection(logged))
         merchants.update(batch_merchants(candidates))
         routes = self.admission.routes(candidates, merchants)
-        stored = stores.profiles.get_many({key for _, keys in routes for key in keys})
+        wanted = {key for _, keys in routes for key in keys}
+        stored = stores.profiles.get_many(wanted)
+        if pending is not None:
+            written = pending.stored()
+            stored.update((key, written[key]) for key in wanted.intersection(written))
+        known_digests = {event_id: record.digest for event_id, record in known.items()}
+        return BatchInputs(known_digests, merchants, routes, stored)
+
+    def fold_batch(self, batch: AdmittedBatch, inputs: BatchInputs) -> FoldedBatch:
+        """Apply the batch to its profiles in memory (touches no store)."""
         fold = self.fold
         states: dict[ProfileKey, State] = {}
         versions: dict[ProfileKey, int] = {}
-        for key, row in stored.items():
+        for key, row in inputs.stored.items():
             states[key] = fold.layout_of(key).loads(row.data)
             versions[key] = row.version
         verdicts, records, letters, touched = self.admission.run(
-            candidates,
-            known_digests,
-            merchants,
+            batch.candidates,
+            dict(inputs.known_digests),
+            dict(inputs.merchants),
             states,
             fold.new_state,
-            received_at,
-            routes=routes,
+            batch.received_at,
+            routes=inputs.routes,
         )
         writes = [
             (key, fold.layout_of(key).dumps(states[key]), versions.get(key, 0)) for key in touched
         ]
-        with stores.transaction():
-            stores.profiles.put_many(writes)
-            stores.events.append(records)
-            stores.dead_letters.put([*invalid, *letters])
-        return verdicts
+        return FoldedBatch(verdicts, writes, records, [*batch.parsed.letters, *letters])
+
+    def write_folded(self, folded: FoldedBatch) -> None:
+        """Store a folded batch as one unit of work."""
+        write_folded(self.stores, folded.writes, folded.records, folded.letters)
+
+    def settle(self, batch: AdmittedBatch, folded: FoldedBatch) -> IngestReport:
+        """After the write: keep the accepted events' protected values, learn from outcomes."""
+        accepted = {v.index for v in folded.verdicts if v.status == "accepted"}
+        if batch.protected:
+            self.protected.put_many(
+                update for index, update in batch.protected.items() if index in accepted
+            )
+        outcomes = [
+            c
+            for c in batch.candidates
+            if event_type(c.event) in OUTCOME_TYPES and c.index in accepted
+        ]
+        if outcomes:
+            self.learning.observe(c.event for c in outcomes)
+        return IngestReport(
+            sorted([*batch.parsed.verdicts, *folded.verdicts], key=lambda v: v.index)
+        )
 
     @property
     def protected(self) -> ProtectedStore:

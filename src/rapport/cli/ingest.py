@@ -44,8 +44,9 @@ def ingest(
     verdict_file = verdicts.open("w") if verdicts else None
     try:
         with Engine(db) as engine, progress_bar() as progress:
-            for batch in read_batches(events, progress, "ingest", batch_size):
-                report = engine.ingest(batch)
+            # Each batch is written while the next is folded; its report comes once it is written.
+            batches = read_batches(events, progress, "ingest", batch_size)
+            for report in engine.ingest_batches(batches):
                 for verdict in report.verdicts:
                     totals[verdict.status] += 1
                     if verdict.code:
@@ -54,7 +55,7 @@ def ingest(
                         row = verdict.to_dict()
                         row["index"] = line_offset + verdict.index
                         verdict_file.write(json.dumps(row) + "\n")
-                line_offset += len(batch)
+                line_offset += len(report.verdicts)  # one per line of the batch
     finally:
         if verdict_file:
             verdict_file.close()

@@ -26,6 +26,10 @@ class ConcurrentUpdateError(RuntimeError):
         super().__init__(f"profiles changed concurrently: {sorted(keys)[:5]}")
         self.keys = list(keys)
 
+    def __reduce__(self) -> tuple[type[ConcurrentUpdateError], tuple[list[ProfileKey]]]:
+        # Raised in the pipelined ingest's writer process, and handed back to the engine.
+        return ConcurrentUpdateError, (self.keys,)
+
 
 # The records below are created once per event or profile on the ingest path: as frozen msgspec
 # structs they build several times faster than frozen dataclasses (which set each field through

@@ -1,0 +1,169 @@
+"""Ingest of many batches with each batch's write overlapping the next batch's fold.
+
+``Engine.ingest`` reads a batch's ids and profiles, folds the batch into them, then writes the
+result, one step after the other. Over a file of batches, the write of batch N (sealing its
+events, the store's inserts and commit) runs in a second process, on the machine's second core,
+while batch N+1 is folded. A thread would not do: the write binds each row's values in Python,
+so it would wait for the interpreter lock the fold holds, row after row.
+
+Batch N+1 must see batch N's effects before they are written: its reads take the store's
+answer *overlaid* with batch N's pending writes (the profiles it will store, with the versions
+they will have; the events it will log, with their digests and merchants). That is exactly what
+the store holds once the write lands, so the verdicts, profiles and log are the ones one-by-one
+ingestion gives (tests/test_ingest_pipeline.py checks it on files with duplicates, id conflicts,
+late and invalid events).
+
+The store is never used by both processes at once: batch N+1's reads come before batch N's
+write starts, the fold touches no store, and the write is waited for before anything else
+reads. A report is handed out only once its batch is written, so everything reported is stored.
+If a write fails, nothing after it is written or reported. If it fails because another writer
+updated one of its profiles meanwhile (:class:`ConcurrentUpdateError`), the batch is ingested
+again the one-by-one way, which retries, and the next batch is folded again from what was
+stored. Stores another process cannot open (``memory://``) are ingested one batch at a time.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rapport.governance.protected import ProtectedUpdate
+from rapport.profiles.admission import Candidate, Parsed, Route, Verdict
+from rapport.results import IngestReport, collector_paused
+from rapport.store import ConcurrentUpdateError, DeadLetter, Stores, open_stores
+from rapport.store.protocols import EventRecord, ProfileKey, StoredProfile
+
+if TYPE_CHECKING:
+    from rapport.engine import Engine
+    from rapport.events.validation import RawEvent
+
+
+@dataclass(slots=True)
+class AdmittedBatch:
+    """A batch parsed, with its protected values taken out, before any store is read."""
+
+    raws: list[RawEvent]
+    received_at: float
+    parsed: Parsed
+    protected: dict[int, ProtectedUpdate]
+
+    @property
+    def candidates(self) -> list[Candidate]:
+        return self.parsed.candidates
+
+
+@dataclass(slots=True)
+class BatchInputs:
+    """What a batch's fold starts from: the store's state, overlaid with any pending write."""
+
+    known_digests: dict[str, str]
+    """Ids of the batch's events already logged, with their digests."""
+    merchants: dict[str, str | None]
+    """The merchant of every transaction the batch names (its own, and fraud reports')."""
+    routes: list[Route]
+    stored: dict[ProfileKey, StoredProfile]
+    """The profiles the batch touches that are stored (or pending)."""
+
+
+@dataclass(slots=True)
+class FoldedBatch:
+    """A batch applied to its profiles in memory: what its write will store."""
+
+    verdicts: list[Verdict]
+    writes: list[tuple[ProfileKey, bytes, int]]
+    records: list[EventRecord]
+    letters: list[DeadLetter]
+    _stored: dict[ProfileKey, StoredProfile] | None = field(default=None, repr=False)
+    _logged: dict[str, EventRecord] | None = field(default=None, repr=False)
+
+    def stored(self) -> Mapping[ProfileKey, StoredProfile]:
+        """Each written profile as the store will hold it, version included."""
+        if self._stored is None:
+            self._stored = {
+                key: StoredProfile(data, version + 1) for key, data, version in self.writes
+            }
+        return self._stored
+
+    def logged(self) -> Mapping[str, EventRecord]:
+        """Each logged event by id, as a look-up of the log will return it."""
+        if self._logged is None:
+            self._logged = {record.event_id: record for record in self.records}
+        return self._logged
+
+
+_WRITER_STORES: Stores | None = None
+
+
+def _open_writer(url: str) -> None:
+    global _WRITER_STORES  # noqa: PLW0603 - the writer process's own connection, opened once
+    _WRITER_STORES = open_stores(url)
+
+
+def _write(
+    writes: list[tuple[ProfileKey, bytes, int]],
+    records: list[EventRecord],
+    letters: list[DeadLetter],
+) -> None:
+    """In the writer process: store one folded batch as one unit of work."""
+    assert _WRITER_STORES is not None, "the writer process opens its stores first"
+    write_folded(_WRITER_STORES, writes, records, letters)
+
+
+def write_folded(
+    stores: Stores,
+    writes: list[tuple[ProfileKey, bytes, int]],
+    records: list[EventRecord],
+    letters: list[DeadLetter],
+) -> None:
+    with stores.transaction():
+        stores.profiles.put_many(writes)
+        stores.events.append(records)
+        stores.dead_letters.put(letters)
+
+
+def ingest_batches(engine: Engine, batches: Iterable[Iterable[RawEvent]]) -> Iterator[IngestReport]:
+    """A report per batch, in order, each once its batch is written (see the module).
+
+    The writer process is started the way ``multiprocessing`` starts ``spawn`` children, so a
+    script that calls this needs the usual ``if __name__ == "__main__":`` guard.
+    """
+    url = engine.stores.url
+    if url == "memory://" or url.endswith(":memory:"):
+        for raws in batches:
+            yield engine.ingest(raws)
+        return
+    context = multiprocessing.get_context("spawn")  # no copy of this process's connections
+    with ProcessPoolExecutor(1, context, initializer=_open_writer, initargs=(url,)) as writer:
+        # The batch folded but not yet written.
+        pending: tuple[AdmittedBatch, FoldedBatch] | None = None
+        for raws in batches:
+            report: IngestReport | None = None
+            with collector_paused():
+                batch = engine.admit(raws)
+                inputs = engine.read_inputs(batch, None if pending is None else pending[1])
+                write: Future[None] | None = None
+                if pending is not None:
+                    done = pending[1]
+                    write = writer.submit(_write, done.writes, done.records, done.letters)
+                folded = engine.fold_batch(batch, inputs)
+                if write is not None and pending is not None:
+                    try:
+                        write.result()
+                        report = engine.settle(*pending)
+                    except ConcurrentUpdateError:
+                        # Another writer got in between: ingest the batch the one-by-one way
+                        # (which retries), then fold this one again from what was stored.
+                        engine.pipeline_refolds += 1
+                        report = engine.ingest(pending[0].raws)
+                        folded = engine.fold_batch(batch, engine.read_inputs(batch, None))
+            pending = (batch, folded)
+            if report is not None:
+                yield report
+        if pending is not None:
+            with collector_paused():
+                engine.write_folded(pending[1])
+                report = engine.settle(*pending)
+            yield report
