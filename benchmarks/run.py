@@ -156,6 +156,15 @@ def rapport_ingest(store: str, batches: list[list[bytes]], expected: int) -> Eng
     return engine
 
 
+def rapport_ingest_batches(store: str, batches: list[list[bytes]], expected: int) -> Engine:
+    engine = Engine(store)
+    accepted = rejected = 0
+    for report in engine.ingest_batches(batches):
+        accepted, rejected = accepted + report.accepted, rejected + report.rejected
+    assert (accepted, rejected) == (expected, 0), (accepted, rejected)
+    return engine
+
+
 def run_command(command: list[str]) -> str:
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
@@ -174,6 +183,20 @@ def profile_reads(engine: Engine, customer_ids: list[str], repeats: int) -> tupl
     return statistics.fmean(best), sorted(best)[math.ceil(0.99 * len(best)) - 1]
 
 
+def measure_sqlite(
+    tmp: Path, reps: int, batches: list[list[bytes]], sqlite: Timing, pipelined: Timing
+) -> list[Any]:
+    """Time SQLite ingest one batch at a time and pipelined; the profiles' sizes by entity."""
+    n, close = sqlite.events, Engine.close
+    dbs = (str(tmp / f"ingest-{i}.db") for i in range(reps))
+    repeat(sqlite, reps, lambda: rapport_ingest(next(dbs), batches, n), close).close()
+    piped = (str(tmp / f"pipelined-{i}.db") for i in range(reps))
+    repeat(pipelined, reps, lambda: rapport_ingest_batches(next(piped), batches, n), close).close()
+    query = "SELECT entity, count(*), max(length(data)), avg(length(data)) FROM profiles"
+    with contextlib.closing(sqlite3.connect(tmp / f"ingest-{reps - 1}.db")) as db:
+        return db.execute(f"{query} GROUP BY entity ORDER BY entity").fetchall()
+
+
 def measure(workload: Workload, reps: int, sim_customers: int = SIM_CUSTOMERS) -> Results:
     path, meta = ensure(workload)
     n = workload.events
@@ -185,6 +208,7 @@ def measure(workload: Workload, reps: int, sim_customers: int = SIM_CUSTOMERS) -
     river = Timing("River baseline (parse + `river.stats`)", n)
     memory = Timing("Rapport in-process, memory store", n)
     sqlite = Timing("Rapport in-process, SQLite store", n)
+    pipelined = Timing("Rapport in-process, SQLite store, `ingest_batches` (2 processes)", n)
     parse_cli = Timing("JSON parse floor, subprocess", n)
     cli = Timing("`rapport ingest FILE --db tmp.db --json`", n)
     close = Engine.close
@@ -204,11 +228,7 @@ def measure(workload: Workload, reps: int, sim_customers: int = SIM_CUSTOMERS) -
     del engine
     print("memory store done", flush=True)
     with tempfile.TemporaryDirectory(prefix="rapport-bench-") as tmp:
-        dbs = (str(Path(tmp) / f"ingest-{i}.db") for i in range(reps))
-        repeat(sqlite, reps, lambda: rapport_ingest(next(dbs), batches, n), close).close()
-        query = "SELECT entity, count(*), max(length(data)), avg(length(data)) FROM profiles"
-        with contextlib.closing(sqlite3.connect(Path(tmp) / f"ingest-{reps - 1}.db")) as db:
-            sizes = db.execute(f"{query} GROUP BY entity ORDER BY entity").fetchall()
+        sizes = measure_sqlite(Path(tmp), reps, batches, sqlite, pipelined)
         print("SQLite store done", flush=True)
         parse = [sys.executable, "-c", PARSE_SCRIPT, str(path)]
         repeat(parse_cli, reps, functools.partial(run_command, parse))
@@ -222,6 +242,7 @@ def measure(workload: Workload, reps: int, sim_customers: int = SIM_CUSTOMERS) -
     results.repeats, results.batch, results.reads = reps, BATCH, len(ids)
     results.read_micros, results.features = read_micros, features
     results.extras = extras
+    results.pipelined = pipelined
     results.decisions = decisions
     results.sizes = [(str(e), int(c), int(most), float(mean)) for e, c, most, mean in sizes]
     results.river_stats = sum(
