@@ -20,7 +20,10 @@ from hypothesis import strategies as st
 from rapport import Engine, EngineConfig
 from rapport.events.validation import RawEvent
 from rapport.results import IngestReport
+from rapport.store.postgres import drop_schema
 from rapport.store.protocols import ProfileKey
+from tests.conformance.backends import skip_or_fail
+from tests.conformance.services import postgres_missing, redis_missing, scale_out_url
 from tests.strategies import histories
 
 LATENESS = 2 * 86400.0
@@ -134,7 +137,24 @@ def test_a_store_no_other_process_can_open_is_ingested_batch_by_batch() -> None:
     assert _what_is_stored(pipelined, lines) == _what_is_stored(sequential, lines)
 
 
-def test_a_real_file_in_sqlite_gives_the_same_files(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql+redis"])
+def two_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Two empty stores of one kind: one for each way of ingesting."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "one.db"), str(tmp_path / "two.db")
+        return
+    missing = postgres_missing() or redis_missing()
+    if missing:
+        skip_or_fail(missing)
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+    urls = tuple(scale_out_url(tmp_path / n, redis_profiles=True, name=n) for n in ("one", "two"))
+    yield urls[0], urls[1]
+    for url in urls:
+        drop_schema(url)
+
+
+def test_a_real_file_gives_the_same_stores(two_stores: tuple[str, str]) -> None:
     lines = [line for line in EXAMPLES.read_bytes().splitlines() if line]
     # Re-sent lines far behind and in the very next batch (whose first copies are not written
     # yet when it is folded), and one line that is not JSON.
@@ -142,16 +162,14 @@ def test_a_real_file_in_sqlite_gives_the_same_files(tmp_path: Path) -> None:
     cut = [lines[i : i + 700] for i in range(0, len(lines), 700)]
     batches: list[list[RawEvent]] = [[*cut[0]]]
     batches += [[*before[-20:], *batch] for before, batch in itertools.pairwise(cut)]
-    with (
-        Engine(tmp_path / "one.db", _config(str(tmp_path / "one.db"))) as sequential,
-        Engine(tmp_path / "two.db", _config(str(tmp_path / "two.db"))) as pipelined,
-    ):
+    one, two = two_stores
+    with Engine(one, _config(one)) as sequential, Engine(two, _config(two)) as pipelined:
         one_by_one, overlapped = _both_ways(batches, sequential, pipelined)
         assert _verdicts(overlapped) == _verdicts(one_by_one)
-        # The example file re-sends a few events itself.
         # Every batch saw the one before it through the overlay: none was folded twice.
         assert pipelined.pipeline_refolds == 0
         assert sum(r.duplicates for r in overlapped) == sum(r.duplicates for r in one_by_one)
+        # The example file re-sends a few events itself.
         assert sum(r.duplicates for r in overlapped) >= 300 + 20 * (len(cut) - 1)
         raws = _decoded(lines)
         assert _what_is_stored(pipelined, raws) == _what_is_stored(sequential, raws)
