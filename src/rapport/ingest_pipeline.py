@@ -25,6 +25,7 @@ stored. Stores another process cannot open (``memory://``) are ingested one batc
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.util
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -99,7 +100,10 @@ _WRITER_STORES: Stores | None = None
 
 def _open_writer(url: str) -> None:
     global _WRITER_STORES  # noqa: PLW0603 - the writer process's own connection, opened once
-    _WRITER_STORES = open_stores(url)
+    _WRITER_STORES = stores = open_stores(url)
+    # Closed when the process ends (a pool's worker runs multiprocessing's finalizers, not
+    # atexit's).
+    multiprocessing.util.Finalize(None, stores.close, exitpriority=10)
 
 
 def _write(
