@@ -11,15 +11,19 @@ from pathlib import Path
 HEAVY = ("sklearn", "lightgbm", "matplotlib", "fastapi", "fairlearn", "scipy")
 
 
-def test_the_cli_starts_without_the_heavy_libraries() -> None:
-    probe = (
-        "import json, sys; import rapport.cli.main; "
-        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
-    )
+def heavy_libraries_after(code: str) -> list[str]:
+    """The heavy libraries a fresh interpreter has imported once it has run ``code``."""
+    listed = f"sorted(m for m in {HEAVY!r} if m in sys.modules)"
+    probe = f"{code}; import json, sys; print(json.dumps({listed}))"
     out = subprocess.run(
         [sys.executable, "-c", probe], check=True, capture_output=True, text=True
     ).stdout
-    assert json.loads(out.strip().splitlines()[-1]) == []
+    loaded: list[str] = json.loads(out.strip().splitlines()[-1])
+    return loaded
+
+
+def test_the_cli_starts_without_the_heavy_libraries() -> None:
+    assert heavy_libraries_after("import rapport.cli.main") == []
 
 
 def test_ingesting_outcomes_does_not_import_the_training_libraries(tmp_path: Path) -> None:
@@ -42,14 +46,10 @@ def test_ingesting_outcomes_does_not_import_the_training_libraries(tmp_path: Pat
         "payload": {"transaction_event_id": "evt-1", "is_fraud": True},
     }
     probe = (
-        "import json, sys; from rapport import Engine; "
+        "from rapport import Engine; "
         f"engine = Engine({str(tmp_path / 'r.db')!r}); "
         f"report = engine.ingest([{json.dumps(transaction)!r}, {json.dumps(report)!r}]); "
         "assert report.accepted == 2, report; "
-        "assert engine.learning.counts.unjoined == 1, engine.learning.counts; "
-        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+        "assert engine.learning.counts.unjoined == 1, engine.learning.counts"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
-    ).stdout
-    assert json.loads(out.strip().splitlines()[-1]) == []
+    assert heavy_libraries_after(probe) == []
