@@ -181,7 +181,8 @@ class Engine:
         return BatchInputs(known_digests, merchants, routes, stored)
 
     def fold_batch(self, batch: AdmittedBatch, inputs: BatchInputs) -> FoldedBatch:
-        """Apply the batch to its profiles in memory (touches no store)."""
+        """Apply the batch to its profiles in memory (touches no store). Uses ``inputs`` up:
+        their ids and merchants grow with the batch's own."""
         fold = self.fold
         states: dict[ProfileKey, State] = {}
         versions: dict[ProfileKey, int] = {}
@@ -190,8 +191,8 @@ class Engine:
             versions[key] = row.version
         verdicts, records, letters, touched = self.admission.run(
             batch.candidates,
-            dict(inputs.known_digests),
-            dict(inputs.merchants),
+            inputs.known_digests,
+            inputs.merchants,
             states,
             fold.new_state,
             batch.received_at,
