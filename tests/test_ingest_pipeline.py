@@ -193,7 +193,7 @@ def test_nothing_after_a_failed_write_is_written_or_reported(tmp_path: Path) -> 
         def ingest_all() -> None:
             reports.extend(engine.ingest_batches(batches))
 
-        with pytest.raises(ValueError, match="disk is full"):
+        with pytest.raises(sqlite3.IntegrityError, match="disk is full"):
             ingest_all()
         assert len(reports) == 2
         logged = [record.event_id for record in engine.stores.events.scan()]

@@ -206,6 +206,8 @@ class SqliteEventLog:
                 )
                 post(connection, ((r.customer_id, seq) for seq, r in enumerate(records, first)))
         except sqlite3.IntegrityError as error:
+            if "events.event_id" not in str(error):
+                raise  # another constraint (or a trigger) refused the batch: say which
             raise ValueError(f"an event id is already in the log: {error}") from error
 
     def lookup(self, event_ids: Collection[str]) -> dict[str, EventRecord]:
