@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.util
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rapport.governance.protected import ProtectedUpdate
@@ -77,22 +77,14 @@ class FoldedBatch:
     writes: list[tuple[ProfileKey, bytes, int]]
     records: list[EventRecord]
     letters: list[DeadLetter]
-    _stored: dict[ProfileKey, StoredProfile] | None = field(default=None, repr=False)
-    _logged: dict[str, EventRecord] | None = field(default=None, repr=False)
 
-    def stored(self) -> Mapping[ProfileKey, StoredProfile]:
+    def stored(self) -> dict[ProfileKey, StoredProfile]:
         """Each written profile as the store will hold it, version included."""
-        if self._stored is None:
-            self._stored = {
-                key: StoredProfile(data, version + 1) for key, data, version in self.writes
-            }
-        return self._stored
+        return {key: StoredProfile(data, version + 1) for key, data, version in self.writes}
 
-    def logged(self) -> Mapping[str, EventRecord]:
+    def logged(self) -> dict[str, EventRecord]:
         """Each logged event by id, as a look-up of the log will return it."""
-        if self._logged is None:
-            self._logged = {record.event_id: record for record in self.records}
-        return self._logged
+        return {record.event_id: record for record in self.records}
 
 
 _WRITER_STORES: Stores | None = None
