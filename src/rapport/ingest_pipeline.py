@@ -140,20 +140,22 @@ def ingest_batches(engine: Engine, batches: Iterable[Iterable[RawEvent]]) -> Ite
             with collector_paused():
                 batch = engine.admit(raws)
                 inputs = engine.read_inputs(batch, None if pending is None else pending[1])
-                write: Future[None] | None = None
+                writing: tuple[AdmittedBatch, FoldedBatch, Future[None]] | None = None
                 if pending is not None:
                     done = pending[1]
                     write = writer.submit(_write, done.writes, done.records, done.letters)
+                    writing = (*pending, write)
                 folded = engine.fold_batch(batch, inputs)
-                if write is not None and pending is not None:
+                if writing is not None:
+                    written_batch, written, write = writing
                     try:
                         write.result()
-                        report = engine.settle(*pending)
+                        report = engine.settle(written_batch, written)
                     except ConcurrentUpdateError:
                         # Another writer got in between: ingest the batch the one-by-one way
                         # (which retries), then fold this one again from what was stored.
                         engine.pipeline_refolds += 1
-                        report = engine.ingest(pending[0].raws)
+                        report = engine.ingest(written_batch.raws)
                         folded = engine.fold_batch(batch, engine.read_inputs(batch, None))
             pending = (batch, folded)
             if report is not None:
