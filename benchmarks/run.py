@@ -146,20 +146,14 @@ def river_baseline(path: Path) -> dict[str, dict[str, Any]]:
     return customers
 
 
-def rapport_ingest(store: str, batches: list[list[bytes]], expected: int) -> Engine:
+def rapport_ingest(
+    store: str, batches: list[list[bytes]], expected: int, pipelined: bool = False
+) -> Engine:
+    """A fresh engine with every batch ingested: one at a time, or by ``ingest_batches``."""
     engine = Engine(store)
+    reports = engine.ingest_batches(batches) if pipelined else map(engine.ingest, batches)
     accepted = rejected = 0
-    for batch in batches:
-        report = engine.ingest(batch)
-        accepted, rejected = accepted + report.accepted, rejected + report.rejected
-    assert (accepted, rejected) == (expected, 0), (accepted, rejected)
-    return engine
-
-
-def rapport_ingest_batches(store: str, batches: list[list[bytes]], expected: int) -> Engine:
-    engine = Engine(store)
-    accepted = rejected = 0
-    for report in engine.ingest_batches(batches):
+    for report in reports:
         accepted, rejected = accepted + report.accepted, rejected + report.rejected
     assert (accepted, rejected) == (expected, 0), (accepted, rejected)
     return engine
@@ -191,7 +185,9 @@ def measure_sqlite(
     dbs = (str(tmp / f"ingest-{i}.db") for i in range(reps))
     repeat(sqlite, reps, lambda: rapport_ingest(next(dbs), batches, n), close).close()
     piped = (str(tmp / f"pipelined-{i}.db") for i in range(reps))
-    repeat(pipelined, reps, lambda: rapport_ingest_batches(next(piped), batches, n), close).close()
+    repeat(
+        pipelined, reps, lambda: rapport_ingest(next(piped), batches, n, pipelined=True), close
+    ).close()
     query = "SELECT entity, count(*), max(length(data)), avg(length(data)) FROM profiles"
     with contextlib.closing(sqlite3.connect(tmp / f"ingest-{reps - 1}.db")) as db:
         return db.execute(f"{query} GROUP BY entity ORDER BY entity").fetchall()
