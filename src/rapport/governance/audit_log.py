@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from rapport.store.connect import connect
+from rapport.store.connect import connect, write_transaction
 from rapport.store.urls import local_url
 
 GENESIS = "0" * 64
@@ -194,18 +194,13 @@ class SqliteAuditLog:
     def append(self, act: str, actor: str, details: dict[str, Any]) -> AuditRecord:
         connection = self.connection
         # IMMEDIATE: two writers (say the API and a CLI promotion) must not chain on one head.
-        connection.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(connection):
             last = connection.execute(
                 "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
             ).fetchone()
             seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
             row = _new_row(seq, prev, act, actor, details, self._clock().isoformat())
             connection.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?)", row)
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
         return _record(row)
 
     def _rows(self) -> Iterator[Row]:

@@ -25,7 +25,7 @@ import msgspec
 from rapport.events.model import CustomerUpdateEvent
 from rapport.events.validation import canonical_json, raw_text
 from rapport.profiles.admission import Candidate
-from rapport.store.connect import connect
+from rapport.store.connect import connect, write_transaction
 from rapport.store.protocols import DeadLetter
 from rapport.store.urls import local_url
 
@@ -183,20 +183,14 @@ class SqliteProtectedStore:
         ]
         if not rows:
             return
-        connection = self.connection
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            connection.executemany(
+        with write_transaction(self.connection):
+            self.connection.executemany(
                 "INSERT INTO protected (customer_id, attribute, value, event_time) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (customer_id, attribute) DO UPDATE SET "
                 "value = excluded.value, event_time = excluded.event_time "
                 "WHERE excluded.event_time >= protected.event_time",
                 rows,
             )
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
 
     def get_many(self, customer_ids: Iterable[str]) -> dict[str, dict[str, ProtectedValue]]:
         wanted = list(dict.fromkeys(customer_ids))

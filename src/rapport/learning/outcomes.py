@@ -28,7 +28,7 @@ from rapport.events.model import (
 )
 from rapport.governance.ledger import DecisionLedger
 from rapport.profiles.fold import event_type
-from rapport.store.connect import connect
+from rapport.store.connect import connect, write_transaction
 from rapport.store.urls import local_url
 
 OUTCOME_TYPES = frozenset({"offer_response", "message_event", "fraud_report", "credit_outcome"})
@@ -106,16 +106,11 @@ class SqliteOutcomeLog:
         if not unjoined:
             return
         # One transaction for the batch: on its own, each INSERT would be a commit.
-        self.connection.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self.connection):
             self.connection.executemany(
                 "INSERT OR IGNORE INTO unjoined_outcomes VALUES (?, ?, ?, ?)",
                 [(u.event_id, u.type, u.customer_id, u.reason) for u in unjoined],
             )
-        except BaseException:
-            self.connection.execute("ROLLBACK")
-            raise
-        self.connection.execute("COMMIT")
 
     def unjoined(self, limit: int = 100) -> list[Unjoined]:
         rows = self.connection.execute(

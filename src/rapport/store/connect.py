@@ -17,6 +17,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 AUTOCHECKPOINT_PAGES = 10_000
@@ -32,3 +34,16 @@ def connect(path: str | Path) -> sqlite3.Connection:
     connection.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
     connection.execute(f"PRAGMA journal_size_limit={64 * 1024 * 1024}")
     return connection
+
+
+@contextmanager
+def write_transaction(connection: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction on an autocommit connection: taken at once (``IMMEDIATE``, so two
+    writers never both read then write), committed at the end, rolled back on any error."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise

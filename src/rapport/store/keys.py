@@ -33,6 +33,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Protocol
 
+from rapport.store.connect import write_transaction
 from rapport.store.crypto import DataKey, Pseudonyms, new_key
 
 CACHE_SECONDS = 5.0
@@ -216,17 +217,12 @@ class SqliteKeys:
 
     def _create(self, refs: list[str]) -> None:
         created = time.time()
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self._db):
             # Another process may create the same customer's key first; its key wins.
             self._db.executemany(
                 "INSERT OR IGNORE INTO data_keys (key_id, ref, key, created) VALUES (?, ?, ?, ?)",
                 [(key_id, ref, key, created) for ref, (key_id, key) in _fresh(refs)],
             )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     def for_reading(self, key_ids: Collection[bytes]) -> dict[bytes, DataKey]:
         now = time.monotonic()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from rapport.store.connect import write_transaction
 from rapport.store.sqlite_postings import post
 
 PROFILES_SCHEMA = """
@@ -40,14 +41,9 @@ def _convert(
 ) -> None:
     if not needed(connection):
         return
-    connection.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(connection):
         if needed(connection):
             conversion(connection)
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
 
 
 def _has_customer_index(connection: sqlite3.Connection) -> bool:
