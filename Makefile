@@ -8,8 +8,8 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP)
 
-# Reinstall whenever the lock or the project metadata changes.
-$(STAMP): requirements.lock pyproject.toml
+# Reinstall whenever the lock, the project metadata or the C fold kernels change.
+$(STAMP): requirements.lock pyproject.toml src/rapport/profiles/_kernels.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .

@@ -10,8 +10,9 @@ same mathematical quantity, so the result does not depend on arrival order (up t
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from rapport.profiles.native import kernels as _kernels
 from rapport.profiles.state import State
 
 HOUR = 3600.0
@@ -31,7 +32,7 @@ def block_size(stat_count: int, decay_rates: Sequence[float]) -> int:
     return 1 + stat_count * len(decay_rates)
 
 
-def block_add(
+def block_add_reference(
     state: State,
     offset: int,
     decay_rates: Sequence[float],
@@ -56,6 +57,12 @@ def block_add(
             for x in contributions:
                 state[i] += x * factor
                 i += 1
+
+
+block_add: Callable[[State, int, Sequence[float], Sequence[float], float], None] = (
+    block_add_reference if _kernels is None else _kernels.block_add
+)
+"""``block_add_reference``, or its compiled twin when the extension is built (the same bits)."""
 
 
 def block_read(

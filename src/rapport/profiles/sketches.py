@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import zlib
 
+from rapport.profiles.native import kernels as _kernels
 from rapport.profiles.state import State
 
 EMPTY = -1.0
@@ -61,6 +62,13 @@ class RecencySet:
 
     def observe(self, state: State, offset: int, key: float, t: float) -> bool:
         """Record ``key`` seen at ``t``; return whether it was already known."""
+        if _kernels is not None:
+            known: bool = _kernels.recency_observe(state, offset, self.capacity, self.rate, key, t)
+            return known
+        return self.observe_reference(state, offset, key, t)
+
+    def observe_reference(self, state: State, offset: int, key: float, t: float) -> bool:
+        """``observe`` in Python: what the compiled kernel computes, bit for bit."""
         k = self.capacity
         epoch = state[offset]
         if epoch == 0.0:
