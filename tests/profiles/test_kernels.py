@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rapport.profiles.decay import block_add_reference
+from rapport.profiles.decay import block_add_reference, block_read_reference
 from rapport.profiles.native import kernels
 from rapport.profiles.sketches import RecencySet
 
@@ -73,6 +73,26 @@ def test_block_add_matches_its_reference(
 
 @needs_kernels
 @given(
+    st.lists(st.floats(min_value=1e-9, max_value=1e-2), min_size=1, max_size=5),
+    st.integers(0, 6),
+    st.lists(values, min_size=40, max_size=40),
+    st.integers(0, 3),
+    st.floats(allow_infinity=False, width=64),
+)
+def test_block_read_matches_its_reference(
+    rates: list[float], stats: int, stored: list[float], offset: int, at: float
+) -> None:
+    """Before, at and after the block's reference time (and at NaN): the same bits."""
+    state = array("d", stored)
+    assert kernels is not None
+    compiled = kernels.block_read(state, offset, tuple(rates), stats, at)
+    reference = block_read_reference(state, offset, tuple(rates), stats, at)
+    assert array("d", compiled).tobytes() == array("d", reference).tobytes()
+    assert state.tobytes() == array("d", stored).tobytes()
+
+
+@needs_kernels
+@given(
     st.integers(1, 8),
     st.sampled_from([3600.0, 86400.0, 90 * 86400.0]),
     st.lists(
@@ -110,6 +130,8 @@ def test_kernels_refuse_what_is_not_a_state() -> None:
     with pytest.raises(IndexError):
         kernels.block_add(array("d", [0.0] * 2), 0, (0.1, 0.2), (1.0,), 1.0)
     with pytest.raises(IndexError):
+        kernels.block_read(array("d", [0.0] * 4), 1, (0.1, 0.2), 2, 1.0)
+    with pytest.raises(IndexError):
         kernels.recency_observe(array("d", [0.0] * 4), 2, 1, 0.1, 1.0, 1.0)
 
 
@@ -123,12 +145,14 @@ rows = engine.stores.profiles.get_many(sorted(engine.stores.profiles._rows))
 digest = hashlib.sha256()
 for key in sorted(rows):
     digest.update(repr(key).encode() + rows[key].data)
+    if key[0] == "customer":
+        digest.update(repr(engine.profile(key[1]).features).encode())
 print(kernels is not None, len(rows), digest.hexdigest())
 """
 
 
 @needs_kernels
-def test_a_whole_ingest_stores_the_same_profiles_with_and_without_the_extension() -> None:
+def test_a_whole_ingest_stores_and_reads_the_same_profiles_with_and_without_the_extension() -> None:
     def digest(pure_python: bool) -> list[str]:
         env = {**os.environ, "RAPPORT_PURE_PYTHON": "1" if pure_python else "0"}
         script = [sys.executable, "-c", _PROFILES_DIGEST, str(ROOT / "examples/events.jsonl")]

@@ -1,8 +1,9 @@
-/* The fold's two hottest primitives, compiled: a decayed block's update and a recency set's
- * sighting. Each does exactly the floating-point operations of its Python reference, in the same
- * order (libm's exp, no fused multiply-add: built with -ffp-contract=off), so a profile folded
- * with either holds the same bits; tests/profiles/test_kernels.py checks that property.
- * The Python references are decay.block_add_reference and RecencySet.observe_reference.
+/* The fold's hottest primitives, compiled: a decayed block's update and read, and a recency
+ * set's sighting. Each does exactly the floating-point operations of its Python reference, in
+ * the same order (libm's exp, no fused multiply-add: built with -ffp-contract=off), so a profile
+ * folded or read with either holds the same bits; tests/profiles/test_kernels.py checks that.
+ * The Python references are decay.block_add_reference, decay.block_read_reference and
+ * RecencySet.observe_reference.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -34,6 +35,7 @@ doubles(PyObject *state, Py_buffer *view, Py_ssize_t offset, Py_ssize_t span)
 static PyObject *
 block_add(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
+    (void)module;
     if (nargs != 5) {
         PyErr_SetString(PyExc_TypeError, "block_add takes 5 arguments");
         return NULL;
@@ -108,6 +110,72 @@ done:
     return result;
 }
 
+/* block_read(state, offset, decay_rates, stat_count, at) -> list of the sums decayed to at */
+static PyObject *
+block_read(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "block_read takes 5 arguments");
+        return NULL;
+    }
+    Py_ssize_t offset = PyLong_AsSsize_t(args[1]);
+    if (offset == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_ssize_t stat_count = PyLong_AsSsize_t(args[3]);
+    if (stat_count == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (stat_count < 0) {
+        PyErr_SetString(PyExc_ValueError, "stat_count must not be negative");
+        return NULL;
+    }
+    double at = PyFloat_AsDouble(args[4]);
+    if (at == -1.0 && PyErr_Occurred()) {
+        return NULL;
+    }
+    PyObject *rates = PySequence_Fast(args[2], "decay_rates must be a sequence");
+    if (rates == NULL) {
+        return NULL;
+    }
+    Py_ssize_t rate_count = PySequence_Fast_GET_SIZE(rates);
+    PyObject *out = NULL;
+    Py_buffer view;
+    double *s = doubles(args[0], &view, offset, 1 + rate_count * stat_count);
+    if (s == NULL) {
+        goto done;
+    }
+    double since = at - s[offset];
+    double elapsed = since > 0.0 ? since : 0.0; /* Python's max(0.0, since), NaN included */
+    const double *sum = s + offset + 1;
+    out = PyList_New(rate_count * stat_count);
+    if (out == NULL) {
+        goto release;
+    }
+    for (Py_ssize_t r = 0, i = 0; r < rate_count; r++) {
+        double rate = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(rates, r));
+        if (rate == -1.0 && PyErr_Occurred()) {
+            Py_CLEAR(out);
+            goto release;
+        }
+        double factor = exp(-rate * elapsed);
+        for (Py_ssize_t j = 0; j < stat_count; j++, i++) {
+            PyObject *value = PyFloat_FromDouble(sum[i] * factor);
+            if (value == NULL) {
+                Py_CLEAR(out);
+                goto release;
+            }
+            PyList_SET_ITEM(out, i, value);
+        }
+    }
+release:
+    PyBuffer_Release(&view);
+done:
+    Py_DECREF(rates);
+    return out;
+}
+
 /* Rescale forward-decayed weights before exp(rate * (t - epoch)) could overflow. */
 #define MAX_EXPONENT 500.0
 
@@ -115,6 +183,7 @@ done:
 static PyObject *
 recency_observe(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
+    (void)module;
     if (nargs != 6) {
         PyErr_SetString(PyExc_TypeError, "recency_observe takes 6 arguments");
         return NULL;
@@ -186,6 +255,8 @@ recency_observe(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 static PyMethodDef methods[] = {
     {"block_add", (PyCFunction)(void (*)(void))block_add, METH_FASTCALL,
      "Fold one event's contributions at event time t into a decayed block."},
+    {"block_read", (PyCFunction)(void (*)(void))block_read, METH_FASTCALL,
+     "All sums of a decayed block, decayed to time at, half-life-major order."},
     {"recency_observe", (PyCFunction)(void (*)(void))recency_observe, METH_FASTCALL,
      "Record a key seen at t in a recency set; return whether it was already known."},
     {NULL, NULL, 0, NULL},

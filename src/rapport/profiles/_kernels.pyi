@@ -10,6 +10,9 @@ def block_add(
     t: float,
     /,
 ) -> None: ...
+def block_read(
+    state: State, offset: int, decay_rates: Sequence[float], stat_count: int, at: float, /
+) -> list[float]: ...
 def recency_observe(
     state: State, offset: int, capacity: int, rate: float, key: float, t: float, /
 ) -> bool: ...

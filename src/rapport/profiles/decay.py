@@ -65,7 +65,7 @@ block_add: Callable[[State, int, Sequence[float], Sequence[float], float], None]
 """``block_add_reference``, or its compiled twin when the extension is built (the same bits)."""
 
 
-def block_read(
+def block_read_reference(
     state: State, offset: int, decay_rates: Sequence[float], stat_count: int, at: float
 ) -> list[float]:
     """All sums of the block decayed to time ``at``, half-life-major order.
@@ -82,6 +82,12 @@ def block_read(
         out += [v * factor for v in state[i : i + stat_count]]
         i += stat_count
     return out
+
+
+block_read: Callable[[State, int, Sequence[float], int, float], list[float]] = (
+    block_read_reference if _kernels is None else _kernels.block_read
+)
+"""``block_read_reference``, or its compiled twin when the extension is built (the same bits)."""
 
 
 def block_read_rate(

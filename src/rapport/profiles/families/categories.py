@@ -6,7 +6,7 @@ from math import exp
 
 from rapport.events.model import BaseEvent, TransactionEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
-from rapport.profiles.decay import DAY, rates, ratio
+from rapport.profiles.decay import DAY, block_add, rates, ratio
 from rapport.profiles.families.mcc import GROUPS, group_of
 from rapport.profiles.family import Family, FoldContext
 from rapport.profiles.state import State
@@ -47,15 +47,9 @@ class CategoryShares(Family):
         payload = event.payload
         if payload.direction != "debit":
             return
+        # Each group's slot is a one-statistic decayed block of its own.
         slot = offset + _SLOT * group_of(payload.mcc, payload.category)
-        t, reference, amount = ctx.t, state[slot], payload.amount
-        if t >= reference:
-            for h, rate in enumerate(_RATES, start=slot + 1):
-                state[h] = state[h] * exp(-rate * (t - reference)) + amount
-            state[slot] = t
-        else:
-            for h, rate in enumerate(_RATES, start=slot + 1):
-                state[h] += amount * exp(-rate * (reference - t))
+        block_add(state, slot, _RATES, (payload.amount,), ctx.t)
 
     def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         for h, (names, rate) in enumerate(zip(_NAMES, _RATES, strict=True), start=1):
