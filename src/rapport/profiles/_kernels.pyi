@@ -16,3 +16,50 @@ def block_read(
 def recency_observe(
     state: State, offset: int, capacity: int, rate: float, key: float, t: float, /
 ) -> bool: ...
+def activity_update(
+    state: State,
+    offset: int,
+    count_rates: Sequence[float],
+    gap_rates: Sequence[float],
+    t: float,
+    late: bool,
+    /,
+) -> None: ...
+def spending_update(
+    state: State,
+    offset: int,
+    rates: Sequence[float],
+    baseline_rates: Sequence[float],
+    amount: float,
+    t: float,
+    /,
+) -> None: ...
+def habits_update(
+    state: State, offset: int, rates: Sequence[float], hour: float, weekday: float, t: float, /
+) -> None: ...
+def geo_update(
+    state: State,
+    offset: int,
+    rates: Sequence[float],
+    lat: float,
+    lon: float,
+    t: float,
+    earth_radius_km: float,
+    min_speed_interval_s: float,
+    /,
+) -> None: ...
+def novelty_update(
+    state: State,
+    offset: int,
+    rates: Sequence[float],
+    sets: Sequence[float],
+    merchant: float,
+    device: float,
+    country: float,
+    t: float,
+    late: bool,
+    /,
+) -> None: ...
+def rhythm_update(
+    state: State, offset: int, params: Sequence[float], local_time: float, amount: float, /
+) -> None: ...

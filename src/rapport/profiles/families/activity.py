@@ -16,6 +16,7 @@ from rapport.profiles.decay import (
     ratio,
 )
 from rapport.profiles.family import FIRST_EVENT, Family, FoldContext
+from rapport.profiles.native import kernels as _kernels
 from rapport.profiles.state import State
 
 ACTIVITY_TYPES = frozenset({"transaction", "login", "page_view"})
@@ -88,6 +89,14 @@ class ActivityRhythm(Family):
         ]
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+        if _kernels is None:
+            self.update_reference(state, offset, event, ctx)
+        else:
+            _kernels.activity_update(state, offset, _COUNT_RATES, _GAP_RATES, ctx.t, ctx.late)
+
+    def update_reference(
+        self, state: State, offset: int, event: BaseEvent, ctx: FoldContext
+    ) -> None:
         t = ctx.t
         block_add(state, offset + self._COUNTS, _COUNT_RATES, (1.0,), t)
         last = state[offset + self._LAST]

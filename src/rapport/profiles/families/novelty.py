@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 from rapport.events.model import BaseEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates, ratio
 from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.native import kernels as _kernels
 from rapport.profiles.sketches import RecencySet, stable_hash
 from rapport.profiles.state import State
 
@@ -17,6 +20,11 @@ _MERCHANTS = RecencySet(capacity=24, half_life_seconds=90 * DAY)
 _DEVICES = RecencySet(capacity=6, half_life_seconds=90 * DAY)
 _COUNTRIES = RecencySet(capacity=6, half_life_seconds=180 * DAY)
 _FAMILIAR_WEIGHT = 0.25
+# The sets, in the order the compiled kernel takes them; NaN stands for "the event has none".
+_KERNEL_SETS = tuple(
+    x for s in (_MERCHANTS, _DEVICES, _COUNTRIES) for x in (float(s.capacity), s.rate)
+)
+_NONE = math.nan
 
 
 class Novelty(Family):
@@ -94,6 +102,26 @@ class Novelty(Family):
         _COUNTRIES.init(state, offset + self._C)
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+        if _kernels is None:
+            self.update_reference(state, offset, event, ctx)
+            return
+        merchant, device, location = ctx.merchant_id, event.device_id, event.location
+        country = None if location is None else location.country
+        _kernels.novelty_update(
+            state,
+            offset,
+            _RATES,
+            _KERNEL_SETS,
+            _NONE if merchant is None else stable_hash(merchant),
+            _NONE if device is None else stable_hash(device),
+            _NONE if country is None else stable_hash(country),
+            ctx.t,
+            ctx.late,
+        )
+
+    def update_reference(
+        self, state: State, offset: int, event: BaseEvent, ctx: FoldContext
+    ) -> None:
         t = ctx.t
         counts = [0.0] * _STATS
         if ctx.merchant_id is not None:

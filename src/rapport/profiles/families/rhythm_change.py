@@ -17,6 +17,7 @@ from rapport.events.model import BaseEvent, TransactionEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY
 from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.native import kernels as _kernels
 from rapport.profiles.state import State
 
 # Tuned on the simulator so that customers whose lives do not change raise an alarm in fewer
@@ -81,6 +82,14 @@ class PageHinkley:
 
 
 DETECTOR = PageHinkley(MIN_DAYS, DELTA, THRESHOLD, ALPHA)
+# The same settings, in the order the compiled kernel takes them.
+_KERNEL_PARAMS = (WARMUP_DAYS, MAX_GAP_DAYS, _MIN_SCALE, MIN_DAYS, DELTA, THRESHOLD, ALPHA)
+
+
+def _local_time(event: BaseEvent, ctx: FoldContext) -> float:
+    """Event time shifted by its own zone's offset, so that days split at local midnight."""
+    offset_seconds = event.timestamp.utcoffset()
+    return ctx.t + (offset_seconds.total_seconds() if offset_seconds else 0.0)
 
 
 class RhythmChange(Family):
@@ -133,12 +142,21 @@ class RhythmChange(Family):
         DETECTOR.reset(state, offset + self._PH)
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+        if _kernels is None:
+            self.update_reference(state, offset, event, ctx)
+            return
+        assert isinstance(event, TransactionEvent)
+        if event.payload.direction == "debit":
+            local = _local_time(event, ctx)
+            _kernels.rhythm_update(state, offset, _KERNEL_PARAMS, local, event.payload.amount)
+
+    def update_reference(
+        self, state: State, offset: int, event: BaseEvent, ctx: FoldContext
+    ) -> None:
         assert isinstance(event, TransactionEvent)
         if event.payload.direction != "debit":
             return
-        offset_seconds = event.timestamp.utcoffset()
-        local = ctx.t + (offset_seconds.total_seconds() if offset_seconds else 0.0)
-        day = float(math.floor(local / DAY))
+        day = float(math.floor(_local_time(event, ctx) / DAY))
         open_day = state[offset + self._DAY]
         if open_day == 0.0:
             state[offset + self._DAY] = day

@@ -23,6 +23,7 @@ from rapport.profiles.decay import (
     ratio,
 )
 from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.native import kernels as _kernels
 from rapport.profiles.state import State
 
 _HALF_LIVES = (("1h", HOUR), ("1d", DAY), ("7d", 7 * DAY), ("30d", 30 * DAY), ("90d", 90 * DAY))
@@ -74,6 +75,17 @@ class Spending(Family):
         ]
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+        if _kernels is None:
+            self.update_reference(state, offset, event, ctx)
+            return
+        assert isinstance(event, TransactionEvent)
+        payload = event.payload
+        if payload.direction == "debit":
+            _kernels.spending_update(state, offset, _RATES, _BASELINE_RATES, payload.amount, ctx.t)
+
+    def update_reference(
+        self, state: State, offset: int, event: BaseEvent, ctx: FoldContext
+    ) -> None:
         assert isinstance(event, TransactionEvent)
         payload = event.payload
         if payload.direction != "debit":
