@@ -1,22 +1,22 @@
-"""Ingest of many batches with each batch's write overlapping the next batch's fold.
+"""Ingest of many batches with each batch's write overlapping the next batch's work.
 
 ``Engine.ingest`` reads a batch's ids and profiles, folds the batch into them, then writes the
 result, one step after the other. Over a file of batches, the write of batch N (sealing its
 events, the store's inserts and commit) runs in a second process, on the machine's second core,
-while batch N+1 is folded. A thread would not do: the write binds each row's values in Python,
-so it would wait for the interpreter lock the fold holds, row after row.
+while batch N+1 is parsed, read and folded. A thread would not do: the write binds each row's
+values in Python, so it would wait for the interpreter lock the fold holds, row after row.
 
-Batch N+1 must see batch N's effects before they are written: its reads take the store's
-answer *overlaid* with batch N's pending writes (the profiles it will store, with the versions
-they will have; the events it will log, with their digests and merchants). That is exactly what
-the store holds once the write lands, so the verdicts, profiles and log are the ones one-by-one
-ingestion gives (tests/test_ingest_pipeline.py checks it on files with duplicates, id conflicts,
-late and invalid events).
+Batch N+1 must see batch N's effects whether or not they have landed: its reads take the
+store's answer *overlaid* with batch N's pending writes (the profiles it will store, with the
+versions they will have; the events it will log, with their digests and merchants). Batch N
+changes only what the overlay covers, so whichever side of batch N's commit each read falls
+(the stores' readers see whole commits: SQLite's WAL and PostgreSQL), the fold starts from what
+the store holds once batch N is written, and the verdicts, profiles and log are the ones
+one-by-one ingestion gives (tests/test_ingest_pipeline.py checks it on files with duplicates,
+id conflicts, late and invalid events).
 
-The store is never used by both processes at once: batch N+1's reads come before batch N's
-write starts, the fold touches no store, and the write is waited for before anything else
-reads. A report is handed out only once its batch is written, so everything reported is stored.
-If a write fails, nothing after it is written or reported. If it fails because another writer
+A report is handed out only once its batch is written, so everything reported is stored. If a
+write fails, nothing after it is written or reported. If it fails because another writer
 updated one of its profiles meanwhile (:class:`ConcurrentUpdateError`), the batch is ingested
 again the one-by-one way, which retries, and the next batch is folded again from what was
 stored. Stores another process cannot open (``memory://``) are ingested one batch at a time.
@@ -30,6 +30,8 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from rapport.governance.protected import ProtectedUpdate
 from rapport.profiles.admission import Candidate, Parsed, Route, Verdict
@@ -98,14 +100,18 @@ def _open_writer(url: str) -> None:
     multiprocessing.util.Finalize(None, stores.close, exitpriority=10)
 
 
-def _write(
-    writes: list[tuple[ProfileKey, bytes, int]],
-    records: list[EventRecord],
-    letters: list[DeadLetter],
-) -> None:
+# A folded batch goes to the writer as one MessagePack message: encoding it here costs about a
+# third of pickling it (which a queue thread of this process would do, holding the interpreter
+# lock the fold needs), and the writer, which has time to spare, decodes it.
+_WriteMessage = tuple[list[tuple[ProfileKey, bytes, int]], list[EventRecord], list[DeadLetter]]
+_ENCODER = msgspec.msgpack.Encoder()
+_DECODER = msgspec.msgpack.Decoder(_WriteMessage)
+
+
+def _write(message: bytes) -> None:
     """In the writer process: store one folded batch as one unit of work."""
     assert _WRITER_STORES is not None, "the writer process opens its stores first"
-    write_folded(_WRITER_STORES, writes, records, letters)
+    write_folded(_WRITER_STORES, *_DECODER.decode(message))
 
 
 def write_folded(
@@ -133,35 +139,37 @@ def ingest_batches(engine: Engine, batches: Iterable[Iterable[RawEvent]]) -> Ite
         return
     context = multiprocessing.get_context("spawn")  # no copy of this process's connections
     with ProcessPoolExecutor(1, context, initializer=_open_writer, initargs=(url,)) as writer:
-        # The batch folded but not yet written.
-        pending: tuple[AdmittedBatch, FoldedBatch] | None = None
+        # The batch folded and being written.
+        writing: tuple[AdmittedBatch, FoldedBatch, Future[None]] | None = None
         for raws in batches:
             report: IngestReport | None = None
             with collector_paused():
                 batch = engine.admit(raws)
-                inputs = engine.read_inputs(batch, None if pending is None else pending[1])
-                writing: tuple[AdmittedBatch, FoldedBatch, Future[None]] | None = None
-                if pending is not None:
-                    done = pending[1]
-                    write = writer.submit(_write, done.writes, done.records, done.letters)
-                    writing = (*pending, write)
+                inputs = engine.read_inputs(batch, None if writing is None else writing[1])
                 folded = engine.fold_batch(batch, inputs)
                 if writing is not None:
-                    written_batch, written, write = writing
-                    try:
-                        write.result()
-                        report = engine.settle(written_batch, written)
-                    except ConcurrentUpdateError:
-                        # Another writer got in between: ingest the batch the one-by-one way
-                        # (which retries), then fold this one again from what was stored.
-                        engine.pipeline_refolds += 1
-                        report = engine.ingest(written_batch.raws)
+                    report, refolded = _settle(engine, *writing)
+                    if refolded:  # the batch before went in another way: fold this one again
                         folded = engine.fold_batch(batch, engine.read_inputs(batch, None))
-            pending = (batch, folded)
+                message = _ENCODER.encode((folded.writes, folded.records, folded.letters))
+                write = writer.submit(_write, message)
+                writing = (batch, folded, write)
             if report is not None:
                 yield report
-        if pending is not None:
+        if writing is not None:
             with collector_paused():
-                engine.write_folded(pending[1])
-                report = engine.settle(*pending)
+                report, _ = _settle(engine, *writing)
             yield report
+
+
+def _settle(
+    engine: Engine, batch: AdmittedBatch, folded: FoldedBatch, write: Future[None]
+) -> tuple[IngestReport, bool]:
+    """Wait for a batch's write and settle it; whether it had to be ingested again because
+    another writer got in between (the one-by-one way, which retries)."""
+    try:
+        write.result()
+    except ConcurrentUpdateError:
+        engine.pipeline_refolds += 1
+        return engine.ingest(batch.raws), True
+    return engine.settle(batch, folded), False
