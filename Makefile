@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 install: $(STAMP)
 
 # Reinstall whenever the lock, the project metadata or the C fold kernels change.
-$(STAMP): requirements.lock pyproject.toml src/rapport/profiles/_kernels.c
+$(STAMP): requirements.lock pyproject.toml $(wildcard src/rapport/profiles/_kernels*.[ch])
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .

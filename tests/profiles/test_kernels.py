@@ -133,6 +133,17 @@ def test_kernels_refuse_what_is_not_a_state() -> None:
         kernels.block_read(array("d", [0.0] * 4), 1, (0.1, 0.2), 2, 1.0)
     with pytest.raises(IndexError):
         kernels.recency_observe(array("d", [0.0] * 4), 2, 1, 0.1, 1.0, 1.0)
+    with pytest.raises(IndexError):  # an offset so large that offset + span would wrap around
+        kernels.block_add(array("d", [0.0] * 4), sys.maxsize, (0.1,), (1.0,), 1.0)
+    with pytest.raises(ValueError, match="at most 64"):
+        kernels.block_read(array("d", [0.0] * 200), 0, (0.1,), 65, 1.0)
+    with pytest.raises(ValueError, match="at most 64"):
+        kernels.block_add(array("d", [0.0] * 200), 0, (0.1,), [1.0] * 65, 1.0)
+    sets, nan = (2.5, 0.1, 1.0, 0.1, 1.0, 0.1), float("nan")
+    with pytest.raises(ValueError, match="capacity"):
+        kernels.novelty_update(array("d", [0.0] * 99), 0, (0.1,), sets, 1.0, nan, nan, 1.0, False)
+    with pytest.raises(TypeError, match="takes 6 arguments"):
+        kernels.habits_update(array("d", [0.0] * 99), 0, (0.1,), 1.0, 2.0)
 
 
 _PROFILES_DIGEST = """
