@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rapport.profiles.decay import block_add_reference, block_read_reference
-from rapport.profiles.native import kernels
+from rapport.profiles.native import Kernels, kernels
 from rapport.profiles.sketches import RecencySet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +36,9 @@ def test_the_extension_is_built_where_ci_requires_it() -> None:
             pytest.fail("rapport.profiles._kernels is not built (RAPPORT_REQUIRE_NATIVE=1)")
         pytest.skip("the C extension is not built: the Python references fold instead")
     assert os.environ.get("RAPPORT_PURE_PYTHON") != "1"
+    # The typed interface names exactly what the module exports.
+    exported = {name for name in dir(kernels) if not name.startswith("_")}
+    assert exported == {name for name in vars(Kernels) if not name.startswith("_")}
 
 
 @needs_kernels
@@ -143,13 +146,13 @@ def test_kernels_refuse_what_is_not_a_state() -> None:
     with pytest.raises(ValueError, match="capacity"):
         kernels.novelty_update(array("d", [0.0] * 99), 0, (0.1,), sets, 1.0, nan, nan, 1.0, False)
     with pytest.raises(TypeError, match="takes 6 arguments"):
-        kernels.habits_update(array("d", [0.0] * 99), 0, (0.1,), 1.0, 2.0)
+        kernels.habits_update(array("d", [0.0] * 99), 0, (0.1,), 1.0, 2.0)  # type: ignore[call-arg]
 
 
 _PROFILES_DIGEST = """
 import hashlib, sys
 from rapport import Engine
-from rapport.profiles.native import kernels
+from rapport.profiles.native import Kernels, kernels
 engine = Engine("memory://")
 engine.ingest(open(sys.argv[1], "rb").read().splitlines())
 rows = engine.stores.profiles.get_many(sorted(engine.stores.profiles._rows))

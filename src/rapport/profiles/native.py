@@ -1,21 +1,122 @@
-"""The compiled fold primitives, when the C extension was built (``None`` when it was not).
+"""The compiled fold kernels, when the C extension was built (``None`` when it was not).
 
-``rapport.profiles._kernels`` is an optional extension: an install without a C compiler still
-works, on the Python references, which fold the same bits more slowly. ``RAPPORT_PURE_PYTHON=1``
-turns the extension off, for measuring it or checking the references on their own.
+``rapport.profiles._kernels`` (``_kernels.c``, ``_kernels_families.c``) is an optional extension:
+an install without a C compiler still works, on the Python references, which fold the same bits
+more slowly. ``RAPPORT_PURE_PYTHON=1`` turns the extension off, for measuring it or checking the
+references on their own. :class:`Kernels` is the extension's typed interface; the tests call each
+of its functions.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
-from types import ModuleType
+from collections.abc import Sequence
+from typing import Protocol, cast
 
-kernels: ModuleType | None
-"""The ``_kernels`` module (typed by its stub), or ``None``."""
-if os.environ.get("RAPPORT_PURE_PYTHON") == "1":
-    kernels = None
-else:
+from rapport.profiles.state import State
+
+
+class Kernels(Protocol):
+    """What ``_kernels`` exports: the primitives, then one update per compiled family."""
+
+    def block_add(
+        self,
+        state: State,
+        offset: int,
+        decay_rates: Sequence[float],
+        contributions: Sequence[float],
+        t: float,
+        /,
+    ) -> None: ...
+
+    def block_read(
+        self, state: State, offset: int, decay_rates: Sequence[float], stat_count: int, at: float, /
+    ) -> list[float]: ...
+
+    def recency_observe(
+        self, state: State, offset: int, capacity: int, rate: float, key: float, t: float, /
+    ) -> bool: ...
+
+    def activity_update(
+        self,
+        state: State,
+        offset: int,
+        count_rates: Sequence[float],
+        gap_rates: Sequence[float],
+        t: float,
+        late: bool,
+        /,
+    ) -> None: ...
+
+    def spending_update(
+        self,
+        state: State,
+        offset: int,
+        rates: Sequence[float],
+        baseline_rates: Sequence[float],
+        amount: float,
+        t: float,
+        /,
+    ) -> None: ...
+
+    def habits_update(
+        self,
+        state: State,
+        offset: int,
+        rates: Sequence[float],
+        hour: float,
+        weekday: float,
+        t: float,
+        /,
+    ) -> None: ...
+
+    def geo_update(
+        self,
+        state: State,
+        offset: int,
+        rates: Sequence[float],
+        lat: float,
+        lon: float,
+        t: float,
+        earth_radius_km: float,
+        min_speed_interval_s: float,
+        /,
+    ) -> None: ...
+
+    def novelty_update(
+        self,
+        state: State,
+        offset: int,
+        rates: Sequence[float],
+        sets: Sequence[float],
+        merchant: float,
+        device: float,
+        country: float,
+        t: float,
+        late: bool,
+        /,
+    ) -> None: ...
+
+    def rhythm_update(
+        self,
+        state: State,
+        offset: int,
+        params: Sequence[float],
+        local_time: float,
+        amount: float,
+        /,
+    ) -> None: ...
+
+
+def _load() -> Kernels | None:
+    if os.environ.get("RAPPORT_PURE_PYTHON") == "1":
+        return None
     try:
-        from rapport.profiles import _kernels as kernels
+        module = importlib.import_module("rapport.profiles._kernels")
     except ImportError:  # not built: the Python references do the work
-        kernels = None
+        return None
+    return cast(Kernels, module)
+
+
+kernels: Kernels | None = _load()

@@ -63,8 +63,7 @@ class RecencySet:
     def observe(self, state: State, offset: int, key: float, t: float) -> bool:
         """Record ``key`` seen at ``t``; return whether it was already known."""
         if _kernels is not None:
-            known: bool = _kernels.recency_observe(state, offset, self.capacity, self.rate, key, t)
-            return known
+            return _kernels.recency_observe(state, offset, self.capacity, self.rate, key, t)
         return self.observe_reference(state, offset, key, t)
 
     def observe_reference(self, state: State, offset: int, key: float, t: float) -> bool:
