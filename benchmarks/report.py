@@ -135,7 +135,8 @@ class Results:
             t = self.pipelined
             parts.append(
                 f"Through `Engine.ingest_batches`, which writes each batch in a second process "
-                f"while the next is folded (as `rapport ingest` does), SQLite ingest takes "
+                f"while the next is read and folded (as `rapport ingest` does), SQLite ingest "
+                f"takes "
                 f"{t.best:.1f} s against {sqlite.best:.1f} s one batch at a time "
                 f"({sqlite.best / t.best:.2f}x faster), for {t.cpu_rate:,.0f} events per "
                 f"CPU-second of both processes against {sqlite.cpu_rate:,.0f}: the budget rows "

@@ -139,9 +139,9 @@ class Engine:
 
     def ingest_batches(self, batches: Iterable[Iterable[RawEvent]]) -> Iterator[IngestReport]:
         """``ingest`` each batch in turn, each batch's write (in a second process) overlapping
-        the next one's fold (rapport.ingest_pipeline): a report per batch, handed out once the
-        batch is written. A script calling it needs the ``if __name__ == "__main__":`` guard
-        that ``multiprocessing`` asks for."""
+        the next one's parse, reads and fold (rapport.ingest_pipeline): a report per batch,
+        handed out once the batch is written. A script calling it needs the
+        ``if __name__ == "__main__":`` guard that ``multiprocessing`` asks for."""
         return ingest_batches(self, batches)
 
     # The steps of ``ingest``, which ``ingest_batches`` interleaves across batches.

@@ -44,7 +44,7 @@ def ingest(
     verdict_file = verdicts.open("w") if verdicts else None
     try:
         with Engine(db) as engine, progress_bar() as progress:
-            # Each batch is written while the next is folded; its report comes once it is written.
+            # Each batch is written while the next is read and folded; its report comes once it is.
             batches = read_batches(events, progress, "ingest", batch_size)
             for report in engine.ingest_batches(batches):
                 for verdict in report.verdicts:
