@@ -1,9 +1,10 @@
-"""``Engine.ingest_batches`` (each write overlapping the next fold) gives what ``ingest`` gives
-batch by batch: the same verdicts, profiles, log and dead letters; a report only once its batch
-is stored; and no lost update when another writer gets in between."""
+"""``Engine.ingest_batches`` (each write overlapping the next batch's reads and fold) gives what
+``ingest`` gives batch by batch: the same verdicts, profiles, log and dead letters; a report only
+once its batch is stored; and no lost update when another writer gets in between."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import json
@@ -216,10 +217,17 @@ def test_a_profile_another_writer_updates_meanwhile_loses_no_event(tmp_path: Pat
             "payload": {"success": True},
         }
 
+        # The other writer holds the file's write lock from the start, so our first write
+        # waits for it whatever the timing.
+        held = contextlib.ExitStack()
+        held.enter_context(theirs.stores.transaction())
+
         def batches_with_a_write_between() -> Iterator[list[RawEvent]]:
             yield batches[0]
-            # Batch 0 is folded, not yet written: the other writer stores the same customer.
+            # Batch 0 is read and folded, and its write is waiting: the other writer stores the
+            # same customer first, then lets go of the lock.
             assert theirs.ingest([other]).accepted == 1
+            held.close()
             yield from batches[1:]
 
         reports = list(ours.ingest_batches(batches_with_a_write_between()))
