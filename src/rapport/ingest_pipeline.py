@@ -9,11 +9,11 @@ values in Python, so it would wait for the interpreter lock the fold holds, row 
 Batch N+1 must see batch N's effects whether or not they have landed: its reads take the
 store's answer *overlaid* with batch N's pending writes (the profiles it will store, with the
 versions they will have; the events it will log, with their digests and merchants). Batch N
-changes only what the overlay covers, so whichever side of batch N's commit each read falls
-(the stores' readers see whole commits: SQLite's WAL and PostgreSQL), the fold starts from what
-the store holds once batch N is written, and the verdicts, profiles and log are the ones
-one-by-one ingestion gives (tests/test_ingest_pipeline.py checks it on files with duplicates,
-id conflicts, late and invalid events).
+changes only rows the overlay covers, so whichever side of batch N's write each read falls (even
+part-way through it, as a Redis profile store can show), the fold starts from what the store
+holds once batch N is written, and the verdicts, profiles and log are the ones one-by-one
+ingestion gives (tests/test_ingest_pipeline.py checks it on files with duplicates, id
+conflicts, late and invalid events, on SQLite and on PostgreSQL with Redis profiles).
 
 A report is handed out only once its batch is written, so everything reported is stored. If a
 write fails, nothing after it is written or reported. If it fails because another writer
