@@ -36,6 +36,10 @@ class Family:
     A family owns ``size`` consecutive floats of its entity's fixed-size state. ``update`` folds
     one event in O(1); ``read`` writes the family's features, as of time ``at``, into ``out``.
     ``late_events`` says how the family's order-dependent parts treat a late event.
+
+    A family may fold through a compiled kernel (``rapport.profiles.native``); it then keeps its
+    Python as ``update_reference``, which runs where the extension is not built and which
+    tests/profiles/test_family_kernels.py holds the kernel to, bit for bit.
     """
 
     name: ClassVar[str]
