@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rapport.signals.base import Features, Reason, SignalValue, combine, ramp, why
+from rapport.signals.base import Features, SignalValue, combine, ramp, why
 from rapport.signals.money import monthly_income, pay_interval, salary_overdue
 
 
@@ -56,11 +56,13 @@ class FinancialStress:
                     f"{f['min_payment_only_share_90d']:.0%} of repayments were the minimum only"
                 ),
             ),
-            Reason(
+            why(
                 "salary_overdue",
-                f"no salary for {f['days_since_salary']:.0f} days, usually every "
-                f"{pay_interval(f):.0f}",
                 0.55 * ramp(salary_overdue(f), 1.15, 1.8),
+                lambda: (
+                    f"no salary for {f['days_since_salary']:.0f} days, usually every "
+                    f"{pay_interval(f):.0f}"
+                ),
             ),
             why(
                 "income_drop",
@@ -69,11 +71,13 @@ class FinancialStress:
                     f"pay over the last month is {f['income_drop_ratio']:.0%} of the quarter's pace"
                 ),
             ),
-            Reason(
+            why(
                 "seeking_help",
-                f"{f['hardship_page_views_7d'] + f['loan_page_views_7d']:.1f} recent visits to "
-                "hardship, debt or loan pages",
                 0.35 * ramp(f["hardship_page_views_7d"] + f["loan_page_views_7d"], 0.5, 4.0),
+                lambda: (
+                    f"{f['hardship_page_views_7d'] + f['loan_page_views_7d']:.1f} recent visits "
+                    "to hardship, debt or loan pages"
+                ),
             ),
         ]
         return combine(self.name, reasons)
