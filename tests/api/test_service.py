@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from rapport import Engine
 from rapport.api import create_app
 from rapport.api.keys import KeyStore
+from rapport.profiles.native import kernels
 from tests.decisions.test_credit_and_offers import good_payer
 from tests.profiles.samples import at, debit
 
@@ -148,6 +149,7 @@ def test_health_readiness_and_metrics(api: Api) -> None:
     assert 'rapport_decisions_total{action="approve",kind="fraud"} 1.0' in metrics
     assert 'rapport_events_rejected_total{code="unknown_event_type"} 1.0' in metrics
     assert "rapport_decision_seconds_bucket" in metrics
+    assert f"rapport_fold_compiled {1.0 if kernels is not None else 0.0}" in metrics
 
 
 def test_concurrent_requests_lose_no_update(api: Api) -> None:

@@ -18,6 +18,7 @@ from typer.testing import CliRunner, Result
 from rapport import Engine
 from rapport.cli.main import app
 from rapport.profiles import Entity, build_layouts
+from rapport.profiles.native import kernels
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "events.jsonl"
 FEATURES = [spec.name for spec in build_layouts()[Entity.CUSTOMER].specs]
@@ -163,6 +164,16 @@ def test_the_sample_file_has_every_kind_of_line() -> None:
     assert counts == {"accepted": 2 * DAYS * len(CUSTOMERS) + 1, "duplicate": 2, "rejected": 5}
 
 
+def test_ingest_says_when_the_slower_python_fold_is_in_use(
+    events_file: Path, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An install without a C compiler works, and says why it is slower."""
+    monkeypatch.setattr("rapport.cli.ingest.kernels", None)
+    assert last_json(invoke(["ingest", events_file, "--db", db, "--json"]))["fold"] == "python"
+    output = invoke(["ingest", events_file, "--db", db]).output
+    assert "C kernels are not built" in " ".join(output.split())
+
+
 def test_ingest_counts_every_line(events_file: Path, db: Path) -> None:
     summary = last_json(invoke(["ingest", events_file, "--db", db, "--json"]))
 
@@ -172,6 +183,7 @@ def test_ingest_counts_every_line(events_file: Path, db: Path) -> None:
     assert summary["duplicates"] == expected["duplicate"]
     assert summary["rejected"] == expected["rejected"]
     assert summary["rejections"] == dict(Counter(line.code for line in SAMPLE if line.code))
+    assert summary["fold"] == ("python" if kernels is None else "compiled")
     with Engine(db) as engine:
         assert engine.stores.events.count() == expected["accepted"]
         letters = engine.dead_letters(100)

@@ -10,6 +10,7 @@ from prometheus_client.registry import Collector
 
 from rapport.governance.fairness import FairnessReport
 from rapport.learning.monitors import Monitors
+from rapport.profiles.native import kernels
 
 
 class Metrics:
@@ -34,6 +35,14 @@ class Metrics:
             ["code"],
             registry=self.registry,
         )
+
+        self.fold_compiled = Gauge(
+            "rapport_fold_compiled",
+            "1 when profiles fold through the compiled kernels, 0 on the slower Python references "
+            "(an install without a C compiler)",
+            registry=self.registry,
+        )
+        self.fold_compiled.set(1.0 if kernels is not None else 0.0)
 
         self.fairness_ratio = Gauge(
             "rapport_fairness_adverse_impact_ratio",

@@ -22,6 +22,7 @@ from rapport.cli.common import (
     read_batches,
 )
 from rapport.engine import Engine
+from rapport.profiles.native import kernels
 
 
 def ingest(
@@ -69,6 +70,8 @@ def ingest(
         "rejections": dict(codes),
         "seconds": round(seconds, 3),
         "events_per_second": round(received / seconds) if seconds > 0 else None,
+        # The Python fold (no C compiler at install) gives the same profiles, more slowly.
+        "fold": "python" if kernels is None else "compiled",
     }
     if as_json:
         emit_json(summary)
@@ -82,3 +85,8 @@ def ingest(
         table.add_row(f"  rejected: {code}", f"{count:,}")
     console.print(table)
     console.print(f"{received:,} events in {seconds:.2f} s ({summary['events_per_second']:,}/s)")
+    if kernels is None:
+        console.print(
+            "[yellow]profiles folded by the Python references: the C kernels are not built "
+            "(install with a C compiler for about a third more speed)[/yellow]"
+        )
