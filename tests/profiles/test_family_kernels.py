@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, given, settings
 
 from rapport.profiles.admission import Admission, batch_merchants, parse_batch
 from rapport.profiles.families import default_families
-from rapport.profiles.family import Family
 from rapport.profiles.fold import ProfileFold, build_layouts
 from rapport.profiles.native import kernels
 from rapport.store.protocols import ProfileKey
@@ -34,17 +33,14 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples/events.jsonl"
 
 
 def compiled_families() -> list[str]:
-    return [f.name for f in default_families() if hasattr(f, "update_reference")]
+    assert kernels is not None
+    return [f.name for f in default_families() if f.compiled(kernels) is not None]
 
 
 def fold(events: list[Any], reference: bool) -> dict[ProfileKey, dict[str, bytes]]:
-    """Each touched entity's state, family by family, folded with kernels or references."""
-    families: list[Family] = default_families()
-    if reference:
-        for family in families:
-            if hasattr(family, "update_reference"):
-                family.update = family.update_reference  # type: ignore[method-assign]
-    profile_fold = ProfileFold(build_layouts(families))
+    """Each touched entity's state, family by family, folded with the families' kernels or with
+    their Python updates only."""
+    profile_fold = ProfileFold(build_layouts(kernels=None if reference else kernels))
     parsed = parse_batch(events, 0.0)
     states: dict[ProfileKey, Any] = {}
     merchants = batch_merchants(parsed.candidates)

@@ -4,7 +4,7 @@
  * cos and pow, as Python calls them; no fused multiply-add: built with -ffp-contract=off), so a
  * profile folded or read with either holds the same bits. The references are
  * decay.block_add_reference, decay.block_read_reference, RecencySet.observe_reference and each
- * family's update_reference; tests/profiles/test_kernels.py and test_family_kernels.py check
+ * compiled family's Python update; tests/profiles/test_kernels.py and test_family_kernels.py check
  * the bits.
  */
 #include "_kernels.h"

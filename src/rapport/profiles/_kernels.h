@@ -55,7 +55,7 @@ typedef struct {
 /* state[offset : offset + size], or -1 with an exception set. */
 int rk_span(PyObject *state, PyObject *offset_arg, Py_ssize_t size, Span *out);
 
-/* The family kernels: each is its family's update_reference, given the event's fields as
+/* The family kernels: each is its family's Python update, given the event's fields as
  * numbers. */
 PyObject *rk_activity_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *rk_spending_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs);

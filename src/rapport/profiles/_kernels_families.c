@@ -1,4 +1,4 @@
-/* Family kernels: each is its family's update_reference in C, given the event's fields as
+/* Family kernels: each is its family's Python update in C, given the event's fields as
  * numbers (the Python side picks them out of the event). Half-lives come in as decay rates from
  * the family's module, so the two sides share one definition of each. See _kernels.c for what
  * "the same bits" asks of them.

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rapport.events.model import BaseEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.state import State
 
+if TYPE_CHECKING:
+    from rapport.profiles.native import Kernels
+
 # The clock at the head of every entity state: latest event time, first event time, event count.
 LAST_EVENT, FIRST_EVENT, EVENT_COUNT = 0, 1, 2
 CLOCK_SIZE = 3
+
+
+Updater = Callable[[State, int, "BaseEvent", "FoldContext"], None]
+"""What folds one event into a family: ``Family.update``, or its compiled form."""
 
 
 @dataclass(slots=True)
@@ -37,9 +45,10 @@ class Family:
     one event in O(1); ``read`` writes the family's features, as of time ``at``, into ``out``.
     ``late_events`` says how the family's order-dependent parts treat a late event.
 
-    A family may fold through a compiled kernel (``rapport.profiles.native``); it then keeps its
-    Python as ``update_reference``, which runs where the extension is not built and which
-    tests/profiles/test_family_kernels.py holds the kernel to, bit for bit.
+    A family may also fold through a compiled kernel (``rapport.profiles.native``): ``compiled``
+    returns that update, which the layout then uses instead of ``update``. ``update`` stays the
+    specification, and what runs where the extension is not built;
+    tests/profiles/test_family_kernels.py holds the two to the same bits.
     """
 
     name: ClassVar[str]
@@ -56,6 +65,10 @@ class Family:
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         raise NotImplementedError
+
+    def compiled(self, kernels: Kernels) -> Updater | None:
+        """``update`` folded by the family's C kernel (the same bits), or None if it has none."""
+        return None
 
     def read(self, state: State, offset: int, at: float, out: dict[str, float]) -> None:
         raise NotImplementedError

@@ -5,18 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from rapport.events.model import EVENT_TYPES, BaseEvent, TransactionEvent
+from rapport.profiles import native
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.families import default_families
 from rapport.profiles.family import Family, FoldContext
 from rapport.profiles.layout import Layout
+from rapport.profiles.native import Kernels
 from rapport.profiles.state import State
 from rapport.store.protocols import ProfileKey
 
 
-def build_layouts(families: Iterable[Family] | None = None) -> dict[Entity, Layout]:
-    """One layout per entity kind, from the given families (default: all shipped ones)."""
+def build_layouts(
+    families: Iterable[Family] | None = None, kernels: Kernels | None = native.kernels
+) -> dict[Entity, Layout]:
+    """One layout per entity kind, from the given families (default: all shipped ones), folding
+    through ``kernels`` where a family has one (None: the Python updates only)."""
     chosen = list(default_families() if families is None else families)
-    return {entity: Layout(entity, [f for f in chosen if f.entity is entity]) for entity in Entity}
+    return {
+        entity: Layout(entity, [f for f in chosen if f.entity is entity], kernels)
+        for entity in Entity
+    }
 
 
 class ProfileFold:

@@ -6,9 +6,10 @@ import math
 import struct
 import zlib
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from rapport.events.model import BaseEvent
+from rapport.profiles import native
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.family import (
     CLOCK_SIZE,
@@ -17,15 +18,14 @@ from rapport.profiles.family import (
     LAST_EVENT,
     Family,
     FoldContext,
+    Updater,
 )
 from rapport.profiles.lazy import LazyFeatures
+from rapport.profiles.native import Kernels
 from rapport.profiles.state import State
 
 _HEADER = struct.Struct("<4sII")
 _MAGIC = b"RPF1"
-
-
-Updater = Callable[[State, int, BaseEvent, FoldContext], None]
 
 
 class ProfileFormatError(ValueError):
@@ -35,7 +35,10 @@ class ProfileFormatError(ValueError):
 class Layout:
     """The state layout of one entity kind, and the fold and read over it."""
 
-    def __init__(self, entity: Entity, families: Sequence[Family]) -> None:
+    def __init__(
+        self, entity: Entity, families: Sequence[Family], kernels: Kernels | None = native.kernels
+    ) -> None:
+        """``kernels``: the compiled fold to use where a family has one (None: Python only)."""
         self.entity = entity
         self.families = tuple(families)
         offsets: list[int] = []
@@ -59,12 +62,15 @@ class Layout:
             raise ValueError(f"features declared twice: {sorted(duplicates)}")
         fingerprint = "|".join(f"{f.name}:{f.size}" for f in self.families) + "|" + ",".join(names)
         self.fingerprint = zlib.crc32(fingerprint.encode())
-        # Per event type, the bound update methods of the families it concerns, so the hot loop
-        # neither filters families nor looks methods up.
+        # Per event type, the updates of the families it concerns (compiled where they can be,
+        # chosen once here), so the hot loop neither filters families nor looks methods up.
         self._updaters: dict[str, list[tuple[Updater, int]]] = {}
         for family, offset in zip(self.families, self.offsets, strict=True):
+            compiled = None if kernels is None else family.compiled(kernels)
             for event_type in family.event_types:
-                self._updaters.setdefault(event_type, []).append((family.update, offset))
+                self._updaters.setdefault(event_type, []).append(
+                    (family.update if compiled is None else compiled, offset)
+                )
         self._blank = array("d", bytes(8 * self.size))
         self._blank[LAST_EVENT] = -math.inf
         for family, offset in zip(self.families, self.offsets, strict=True):

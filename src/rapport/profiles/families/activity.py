@@ -15,8 +15,8 @@ from rapport.profiles.decay import (
     rates,
     ratio,
 )
-from rapport.profiles.family import FIRST_EVENT, Family, FoldContext
-from rapport.profiles.native import kernels as _kernels
+from rapport.profiles.family import FIRST_EVENT, Family, FoldContext, Updater
+from rapport.profiles.native import Kernels
 from rapport.profiles.state import State
 
 ACTIVITY_TYPES = frozenset({"transaction", "login", "page_view"})
@@ -88,15 +88,15 @@ class ActivityRhythm(Family):
             ),
         ]
 
-    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
-        if _kernels is None:
-            self.update_reference(state, offset, event, ctx)
-        else:
-            _kernels.activity_update(state, offset, _COUNT_RATES, _GAP_RATES, ctx.t, ctx.late)
+    def compiled(self, kernels: Kernels) -> Updater:
+        fold = kernels.activity_update
 
-    def update_reference(
-        self, state: State, offset: int, event: BaseEvent, ctx: FoldContext
-    ) -> None:
+        def update(state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+            fold(state, offset, _COUNT_RATES, _GAP_RATES, ctx.t, ctx.late)
+
+        return update
+
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         t = ctx.t
         block_add(state, offset + self._COUNTS, _COUNT_RATES, (1.0,), t)
         last = state[offset + self._LAST]

@@ -7,8 +7,8 @@ import math
 from rapport.events.model import BaseEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates
-from rapport.profiles.family import Family, FoldContext
-from rapport.profiles.native import kernels as _kernels
+from rapport.profiles.family import Family, FoldContext, Updater
+from rapport.profiles.native import Kernels
 from rapport.profiles.state import State
 
 EARTH_RADIUS_KM = 6371.0088
@@ -67,26 +67,18 @@ class Geography(Family):
             s("hours_since_location", "Hours since the latest located action", "hours"),
         ]
 
-    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
-        if _kernels is None:
-            self.update_reference(state, offset, event, ctx)
-            return
-        location = event.location
-        if location is not None and location.lat is not None and location.lon is not None:
-            _kernels.geo_update(
-                state,
-                offset,
-                _RATES,
-                location.lat,
-                location.lon,
-                ctx.t,
-                EARTH_RADIUS_KM,
-                _MIN_SPEED_INTERVAL_S,
-            )
+    def compiled(self, kernels: Kernels) -> Updater:
+        fold = kernels.geo_update
 
-    def update_reference(
-        self, state: State, offset: int, event: BaseEvent, ctx: FoldContext
-    ) -> None:
+        def update(state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+            location = event.location
+            if location is not None and location.lat is not None and location.lon is not None:
+                lat, lon = location.lat, location.lon
+                fold(state, offset, _RATES, lat, lon, ctx.t, EARTH_RADIUS_KM, _MIN_SPEED_INTERVAL_S)
+
+        return update
+
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         location = event.location
         if location is None or location.lat is None or location.lon is None:
             return

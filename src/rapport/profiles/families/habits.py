@@ -8,8 +8,8 @@ from rapport.events.model import BaseEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates, ratio
 from rapport.profiles.families.activity import ACTIVITY_TYPES
-from rapport.profiles.family import Family, FoldContext
-from rapport.profiles.native import kernels as _kernels
+from rapport.profiles.family import Family, FoldContext, Updater
+from rapport.profiles.native import Kernels
 from rapport.profiles.state import State
 
 _RATES = rates(30 * DAY, 90 * DAY)
@@ -69,15 +69,15 @@ class TimeHabits(Family):
             s("last_weekday_deviation", "Days between the latest action and the usual day", "days"),
         ]
 
-    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
-        if _kernels is None:
-            self.update_reference(state, offset, event, ctx)
-        else:
-            _kernels.habits_update(state, offset, _RATES, ctx.hour, ctx.weekday, ctx.t)
+    def compiled(self, kernels: Kernels) -> Updater:
+        fold = kernels.habits_update
 
-    def update_reference(
-        self, state: State, offset: int, event: BaseEvent, ctx: FoldContext
-    ) -> None:
+        def update(state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+            fold(state, offset, _RATES, ctx.hour, ctx.weekday, ctx.t)
+
+        return update
+
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         hour_angle = ctx.hour * _HOUR_ANGLE
         day_angle = ctx.weekday * _DAY_ANGLE
         night = 1.0 if NIGHT_HOURS[0] <= ctx.hour < NIGHT_HOURS[1] else 0.0

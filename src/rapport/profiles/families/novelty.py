@@ -7,8 +7,8 @@ import math
 from rapport.events.model import BaseEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates, ratio
-from rapport.profiles.family import Family, FoldContext
-from rapport.profiles.native import kernels as _kernels
+from rapport.profiles.family import Family, FoldContext, Updater
+from rapport.profiles.native import Kernels
 from rapport.profiles.sketches import RecencySet, stable_hash
 from rapport.profiles.state import State
 
@@ -101,27 +101,27 @@ class Novelty(Family):
         _DEVICES.init(state, offset + self._D)
         _COUNTRIES.init(state, offset + self._C)
 
-    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
-        if _kernels is None:
-            self.update_reference(state, offset, event, ctx)
-            return
-        merchant, device, location = ctx.merchant_id, event.device_id, event.location
-        country = None if location is None else location.country
-        _kernels.novelty_update(
-            state,
-            offset,
-            _RATES,
-            _KERNEL_SETS,
-            _NONE if merchant is None else stable_hash(merchant),
-            _NONE if device is None else stable_hash(device),
-            _NONE if country is None else stable_hash(country),
-            ctx.t,
-            ctx.late,
-        )
+    def compiled(self, kernels: Kernels) -> Updater:
+        fold = kernels.novelty_update
 
-    def update_reference(
-        self, state: State, offset: int, event: BaseEvent, ctx: FoldContext
-    ) -> None:
+        def update(state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+            merchant, device, location = ctx.merchant_id, event.device_id, event.location
+            country = None if location is None else location.country
+            fold(
+                state,
+                offset,
+                _RATES,
+                _KERNEL_SETS,
+                _NONE if merchant is None else stable_hash(merchant),
+                _NONE if device is None else stable_hash(device),
+                _NONE if country is None else stable_hash(country),
+                ctx.t,
+                ctx.late,
+            )
+
+        return update
+
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         t = ctx.t
         counts = [0.0] * _STATS
         if ctx.merchant_id is not None:

@@ -16,8 +16,8 @@ import math
 from rapport.events.model import BaseEvent, TransactionEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY
-from rapport.profiles.family import Family, FoldContext
-from rapport.profiles.native import kernels as _kernels
+from rapport.profiles.family import Family, FoldContext, Updater
+from rapport.profiles.native import Kernels
 from rapport.profiles.state import State
 
 # Tuned on the simulator so that customers whose lives do not change raise an alarm in fewer
@@ -141,18 +141,18 @@ class RhythmChange(Family):
     def init(self, state: State, offset: int) -> None:
         DETECTOR.reset(state, offset + self._PH)
 
-    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
-        if _kernels is None:
-            self.update_reference(state, offset, event, ctx)
-            return
-        assert isinstance(event, TransactionEvent)
-        if event.payload.direction == "debit":
-            local = _local_time(event, ctx)
-            _kernels.rhythm_update(state, offset, _KERNEL_PARAMS, local, event.payload.amount)
+    def compiled(self, kernels: Kernels) -> Updater:
+        fold = kernels.rhythm_update
 
-    def update_reference(
-        self, state: State, offset: int, event: BaseEvent, ctx: FoldContext
-    ) -> None:
+        def update(state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+            assert isinstance(event, TransactionEvent)
+            if event.payload.direction == "debit":
+                local = _local_time(event, ctx)
+                fold(state, offset, _KERNEL_PARAMS, local, event.payload.amount)
+
+        return update
+
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         assert isinstance(event, TransactionEvent)
         if event.payload.direction != "debit":
             return

@@ -22,8 +22,8 @@ from rapport.profiles.decay import (
     rates,
     ratio,
 )
-from rapport.profiles.family import Family, FoldContext
-from rapport.profiles.native import kernels as _kernels
+from rapport.profiles.family import Family, FoldContext, Updater
+from rapport.profiles.native import Kernels
 from rapport.profiles.state import State
 
 _HALF_LIVES = (("1h", HOUR), ("1d", DAY), ("7d", 7 * DAY), ("30d", 30 * DAY), ("90d", 90 * DAY))
@@ -74,18 +74,18 @@ class Spending(Family):
             ),
         ]
 
-    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
-        if _kernels is None:
-            self.update_reference(state, offset, event, ctx)
-            return
-        assert isinstance(event, TransactionEvent)
-        payload = event.payload
-        if payload.direction == "debit":
-            _kernels.spending_update(state, offset, _RATES, _BASELINE_RATES, payload.amount, ctx.t)
+    def compiled(self, kernels: Kernels) -> Updater:
+        fold = kernels.spending_update
 
-    def update_reference(
-        self, state: State, offset: int, event: BaseEvent, ctx: FoldContext
-    ) -> None:
+        def update(state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+            assert isinstance(event, TransactionEvent)
+            payload = event.payload
+            if payload.direction == "debit":
+                fold(state, offset, _RATES, _BASELINE_RATES, payload.amount, ctx.t)
+
+        return update
+
+    def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         assert isinstance(event, TransactionEvent)
         payload = event.payload
         if payload.direction != "debit":
