@@ -349,7 +349,7 @@ class Engine:
         others = {
             key[0]: fold.layout_of(key).read_lazily(array("d", states[key]), t) for key in keys[1:]
         }
-        fold.apply(event, merchant_id, states, keys=keys, t=t)
+        fold.apply(event, merchant_id, states, keys=keys)
         after = layout.read_lazily(states[customer_key], t)
         return Preview(
             event,

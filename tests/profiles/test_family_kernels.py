@@ -1,5 +1,6 @@
 """Each family with a compiled update (rapport.profiles._kernels) folds the bits its Python
-reference folds, on random histories and on a long seeded stream.
+reference folds, on random histories and on a long seeded stream; so does the whole compiled
+fold (its per-event shell included) against the Python one.
 
 A last-bit difference is rare (libm's pow and a compiler's x * x differ on about one square in a
 thousand), and a sum of many events mostly rounds it away: besides the property test, a seeded
@@ -21,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 
 from rapport.profiles.admission import Admission, batch_merchants, parse_batch
 from rapport.profiles.families import default_families
+from rapport.profiles.family import CLOCK_SIZE
 from rapport.profiles.fold import ProfileFold, build_layouts
 from rapport.profiles.native import kernels
 from rapport.store.protocols import ProfileKey
@@ -40,7 +42,8 @@ def compiled_families() -> list[str]:
 def fold(events: list[Any], reference: bool) -> dict[ProfileKey, dict[str, bytes]]:
     """Each touched entity's state, family by family, folded with the families' kernels or with
     their Python updates only."""
-    profile_fold = ProfileFold(build_layouts(kernels=None if reference else kernels))
+    chosen = None if reference else kernels
+    profile_fold = ProfileFold(build_layouts(kernels=chosen), kernels=chosen)
     parsed = parse_batch(events, 0.0)
     states: dict[ProfileKey, Any] = {}
     merchants = batch_merchants(parsed.candidates)
@@ -54,6 +57,7 @@ def fold(events: list[Any], reference: bool) -> dict[ProfileKey, dict[str, bytes
             family.name: state[offset : offset + family.size].tobytes()
             for family, offset in zip(layout.families, layout.offsets, strict=True)
         }
+        out[key]["clock"] = state[:CLOCK_SIZE].tobytes()
     return out
 
 

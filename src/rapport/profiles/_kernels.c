@@ -281,5 +281,10 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__kernels(void)
 {
-    return PyModule_Create(&module);
+    PyObject *created = PyModule_Create(&module);
+    if (created != NULL && rk_add_fold_functions(created) < 0) {
+        Py_DECREF(created);
+        return NULL;
+    }
+    return created;
 }

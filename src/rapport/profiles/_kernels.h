@@ -64,4 +64,7 @@ PyObject *rk_geo_update(PyObject *module, PyObject *const *args, Py_ssize_t narg
 PyObject *rk_novelty_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *rk_rhythm_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 
+/* The per-event shell (_kernels_fold.c): adds event_clock and fold_event to the module. */
+int rk_add_fold_functions(PyObject *module);
+
 #endif

@@ -23,7 +23,7 @@ from rapport.events.validation import (
     parse_event,
     raw_text,
 )
-from rapport.profiles.catalog import Entity
+from rapport.profiles.family import LAST_EVENT
 from rapport.profiles.fold import ProfileFold, event_type
 from rapport.profiles.state import State
 from rapport.store.protocols import DeadLetter, EventRecord, ProfileKey
@@ -114,7 +114,6 @@ class Admission:
     def __init__(self, fold: ProfileFold, allowed_lateness_seconds: float) -> None:
         self.fold = fold
         self.lateness = allowed_lateness_seconds
-        self._customer_layout = fold.layouts[Entity.CUSTOMER]
 
     def merchant_for(self, event: BaseEvent, merchants: Mapping[str, str | None]) -> str | None:
         if isinstance(event, TransactionEvent):
@@ -144,7 +143,7 @@ class Admission:
         candidates: Iterable[Candidate],
         known_digests: MutableMapping[str, str],
         merchants: MutableMapping[str, str | None],
-        states: MutableMapping[ProfileKey, State],
+        states: dict[ProfileKey, State],
         new_state: Callable[[ProfileKey], State],
         received_at: float,
         before_apply: Callable[[Candidate, State], None] | None = None,
@@ -161,6 +160,7 @@ class Admission:
         records: list[EventRecord] = []
         letters: list[DeadLetter] = []
         touched: set[ProfileKey] = set()
+        keys_for, context, apply = self.fold.keys_for, self.fold.context, self.fold.apply
         for position, c in enumerate(candidates):
             event = c.event
             event_id = event.event_id
@@ -177,12 +177,18 @@ class Admission:
                 verdicts.append(_reject(c.index, event_id, rejection))
                 letters.append(_letter(received_at, c.raw, event_id, rejection))
                 continue
-            t = event.timestamp.timestamp()
-            customer: ProfileKey = (Entity.CUSTOMER, event.customer_id)
+            if routes is None:
+                merchant = self.merchant_for(event, merchants)
+                keys = keys_for(event, merchant)
+            else:
+                merchant, keys = routes[position]
+            ctx = context(event, merchant)
+            t = ctx.t
+            customer = keys[0]  # keys_for puts the customer first
             state = states.get(customer)
             if state is None:
                 state = states[customer] = new_state(customer)
-            watermark = self._customer_layout.last_event_time(state)
+            watermark = state[LAST_EVENT]
             if watermark - t > self.lateness:
                 rejection = Rejection(
                     "too_late",
@@ -195,15 +201,10 @@ class Admission:
                 continue
             if before_apply is not None:
                 before_apply(c, state)
-            if routes is None:
-                merchant = self.merchant_for(event, merchants)
-                keys = self.fold.keys_for(event, merchant)
-            else:
-                merchant, keys = routes[position]
             for key in keys:
                 if key not in states:
                     states[key] = new_state(key)
-            self.fold.apply(event, merchant, states, keys=keys, t=t)
+            apply(event, merchant, states, keys=keys, ctx=ctx)
             touched.update(keys)
             known_digests[event_id] = c.digest
             if isinstance(event, TransactionEvent):

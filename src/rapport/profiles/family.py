@@ -36,6 +36,8 @@ class FoldContext:
     """True when the entity has already applied an event with a later timestamp."""
     merchant_id: str | None = None
     """The merchant the event concerns (a transaction's, or a fraud report's resolved one)."""
+    utc_offset: float = 0.0
+    """The timestamp's own zone offset from UTC, seconds (local time is ``t + utc_offset``)."""
 
 
 class Family:

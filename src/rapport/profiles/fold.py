@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
 
 from rapport.events.model import EVENT_TYPES, BaseEvent, TransactionEvent
 from rapport.profiles import native
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.families import default_families
-from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.family import (
+    EVENT_COUNT,
+    FIRST_EVENT,
+    LAST_EVENT,
+    Family,
+    FoldContext,
+    Updater,
+)
 from rapport.profiles.layout import Layout
 from rapport.profiles.native import Kernels
 from rapport.profiles.state import State
@@ -27,11 +35,56 @@ def build_layouts(
     }
 
 
-class ProfileFold:
-    """Applies events to customer, merchant and device states."""
+Plan = dict[str, tuple[tuple[Updater, int], ...]]
+"""For one event type, each entity kind's (update, offset) pairs (see ``Layout.updaters``)."""
 
-    def __init__(self, layouts: Mapping[Entity, Layout] | None = None) -> None:
-        self.layouts = dict(layouts or build_layouts())
+
+def event_clock_reference(timestamp: dt.datetime) -> tuple[float, float, int, float]:
+    """An event's epoch seconds, local hour of day, local weekday and zone offset (seconds)."""
+    offset = timestamp.utcoffset()
+    return (
+        timestamp.timestamp(),
+        timestamp.hour + timestamp.minute / 60.0 + timestamp.second / 3600.0,
+        timestamp.weekday(),
+        offset.total_seconds() if offset else 0.0,
+    )
+
+
+def fold_event_reference(
+    plan: Plan,
+    keys: list[ProfileKey],
+    states: dict[ProfileKey, State],
+    event: BaseEvent,
+    ctx: FoldContext,
+) -> None:
+    """Fold one event into the state of each key in O(1): each family's update, then the
+    state's clock (latest and first event time, event count)."""
+    t = ctx.t
+    for key in keys:
+        state = states[key]
+        late = ctx.late = t < state[LAST_EVENT]
+        for update, offset in plan.get(key[0], ()):
+            update(state, offset, event, ctx)
+        if state[EVENT_COUNT] == 0 or t < state[FIRST_EVENT]:
+            state[FIRST_EVENT] = t
+        if not late:
+            state[LAST_EVENT] = t
+        state[EVENT_COUNT] += 1
+
+
+class ProfileFold:
+    """Applies events to customer, merchant and device states.
+
+    ``kernels``: the compiled per-event shell (``event_clock``, ``fold_event``) to use, or None
+    for the Python references; the layouts choose their families' kernels themselves.
+    """
+
+    def __init__(
+        self,
+        layouts: Mapping[Entity, Layout] | None = None,
+        kernels: Kernels | None = native.kernels,
+    ) -> None:
+        self.layouts = dict(layouts or build_layouts(kernels=kernels))
         self._by_name: dict[str, Layout] = {str(e): layout for e, layout in self.layouts.items()}
         self.specs: tuple[FeatureSpec, ...] = tuple(
             spec for layout in self.layouts.values() for spec in layout.specs
@@ -39,6 +92,17 @@ class ProfileFold:
         self._device_types = frozenset(
             t for f in self.layouts[Entity.DEVICE].families for t in f.event_types
         )
+        self._plans: dict[str, Plan] = {
+            kind: {str(e): layout.updaters(kind) for e, layout in self.layouts.items()}
+            for kind in EVENT_TYPES
+        }
+        self.event_clock: Callable[[dt.datetime], tuple[float, float, int, float]] = (
+            event_clock_reference if kernels is None else kernels.event_clock
+        )
+        """The event's (t, hour, weekday, utc_offset), as ``event_clock_reference`` says."""
+        self._fold_event: Callable[
+            [Plan, list[ProfileKey], dict[ProfileKey, State], BaseEvent, FoldContext], None
+        ] = fold_event_reference if kernels is None else kernels.fold_event
 
     def layout_of(self, key: ProfileKey) -> Layout:
         """The layout of a profile key's entity kind."""
@@ -56,31 +120,37 @@ class ProfileFold:
             keys.append((Entity.DEVICE, event.device_id))
         return keys
 
+    def context(self, event: BaseEvent, merchant_id: str | None) -> FoldContext:
+        """What every family's update knows of the event besides the event itself."""
+        t, hour, weekday, utc_offset = self.event_clock(event.timestamp)
+        merchant = merchant_id if isinstance(event, TransactionEvent) else None
+        return FoldContext(t, hour, weekday, False, merchant, utc_offset)
+
     def apply(
         self,
         event: BaseEvent,
         merchant_id: str | None,
-        states: Mapping[ProfileKey, State],
+        states: dict[ProfileKey, State],
         only: Entity | None = None,
         keys: list[ProfileKey] | None = None,
-        t: float | None = None,
+        ctx: FoldContext | None = None,
     ) -> None:
         """Fold the event into each state it concerns (of one entity kind if ``only``).
 
-        ``states`` must hold every key the event concerns; ``keys`` may pass them precomputed.
+        ``states`` must hold every key the event concerns; ``keys`` and ``ctx`` may pass them
+        precomputed (``keys_for``, ``context``).
         """
-        kind = event_type(event)
-        timestamp = event.timestamp
-        ctx = FoldContext(
-            t=timestamp.timestamp() if t is None else t,
-            hour=timestamp.hour + timestamp.minute / 60.0 + timestamp.second / 3600.0,
-            weekday=timestamp.weekday(),
-            merchant_id=merchant_id if isinstance(event, TransactionEvent) else None,
+        if keys is None:
+            keys = self.keys_for(event, merchant_id)
+        if only is not None:
+            keys = [key for key in keys if key[0] == only]
+        self._fold_event(
+            self._plans[event_type(event)],
+            keys,
+            states,
+            event,
+            self.context(event, merchant_id) if ctx is None else ctx,
         )
-        by_name = self._by_name
-        for key in self.keys_for(event, merchant_id) if keys is None else keys:
-            if only is None or key[0] == only:
-                by_name[key[0]].update(states[key], event, kind, ctx)
 
 
 _TAGS: dict[type, str] = {cls: tag for tag, cls in EVENT_TYPES.items()}

@@ -8,16 +8,13 @@ import zlib
 from array import array
 from collections.abc import Sequence
 
-from rapport.events.model import BaseEvent
 from rapport.profiles import native
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.family import (
     CLOCK_SIZE,
     EVENT_COUNT,
-    FIRST_EVENT,
     LAST_EVENT,
     Family,
-    FoldContext,
     Updater,
 )
 from rapport.profiles.lazy import LazyFeatures
@@ -86,17 +83,10 @@ class Layout:
     def last_event_time(self, state: State) -> float:
         return state[LAST_EVENT]
 
-    def update(self, state: State, event: BaseEvent, event_type: str, ctx: FoldContext) -> None:
-        """Fold one event into the state in O(1)."""
-        t = ctx.t
-        ctx.late = t < state[LAST_EVENT]
-        for update, offset in self._updaters.get(event_type, ()):
-            update(state, offset, event, ctx)
-        if state[EVENT_COUNT] == 0 or t < state[FIRST_EVENT]:
-            state[FIRST_EVENT] = t
-        if not ctx.late:
-            state[LAST_EVENT] = t
-        state[EVENT_COUNT] += 1
+    def updaters(self, event_type: str) -> tuple[tuple[Updater, int], ...]:
+        """The (update, offset) of each family an event of this type concerns, in layout order:
+        what ``fold.fold_event`` runs on this entity's state for such an event."""
+        return tuple(self._updaters.get(event_type, ()))
 
     def read(self, state: State, at: float | None = None) -> dict[str, float]:
         """Every feature of the entity as of ``at`` (default: its latest event time)."""

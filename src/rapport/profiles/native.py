@@ -9,16 +9,35 @@ of its functions.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import os
-from collections.abc import Sequence
-from typing import Protocol, cast
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol, cast
 
 from rapport.profiles.state import State
 
+if TYPE_CHECKING:
+    from rapport.events.model import BaseEvent
+    from rapport.profiles.family import FoldContext, Updater
+    from rapport.store.protocols import ProfileKey
+
 
 class Kernels(Protocol):
-    """What ``_kernels`` exports: the primitives, then one update per compiled family."""
+    """What ``_kernels`` exports: the per-event shell, the primitives, then one update per
+    compiled family."""
+
+    def event_clock(self, timestamp: dt.datetime, /) -> tuple[float, float, int, float]: ...
+
+    def fold_event(
+        self,
+        plan: Mapping[str, tuple[tuple[Updater, int], ...]],
+        keys: list[ProfileKey],
+        states: dict[ProfileKey, State],
+        event: BaseEvent,
+        ctx: FoldContext,
+        /,
+    ) -> None: ...
 
     def block_add(
         self,

@@ -88,8 +88,7 @@ _KERNEL_PARAMS = (WARMUP_DAYS, MAX_GAP_DAYS, _MIN_SCALE, MIN_DAYS, DELTA, THRESH
 
 def _local_time(event: BaseEvent, ctx: FoldContext) -> float:
     """Event time shifted by its own zone's offset, so that days split at local midnight."""
-    offset_seconds = event.timestamp.utcoffset()
-    return ctx.t + (offset_seconds.total_seconds() if offset_seconds else 0.0)
+    return ctx.t + ctx.utc_offset
 
 
 class RhythmChange(Family):
