@@ -11,8 +11,19 @@ from hypothesis import strategies as st
 
 from rapport.decisions.record import Decision, ReasonCode
 from rapport.governance.ledger import DecisionLedger, MemoryLedger, SqliteLedger, verify
-from rapport.store.crypto import DataKey, EnvelopeError, new_key, seal, unseal
+from rapport.store import open_stores
+from rapport.store.crypto import (
+    NONCE_BYTES,
+    DataKey,
+    EnvelopeError,
+    new_key,
+    nonces,
+    seal,
+    unseal,
+)
 from rapport.store.keys import CustomerKeys, MemoryKeys, SqliteKeys
+from rapport.store.protocols import EventRecord
+from rapport.store.sealed import SealedEventLog
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -36,6 +47,37 @@ def test_seal_round_trips_and_any_altered_byte_fails(
     other = DataKey.from_bytes(*new_key())
     with pytest.raises(EnvelopeError):
         unseal(other, envelope, context)
+
+
+@PROPERTY
+@given(st.integers(1, 3000))
+def test_a_batch_of_nonces_is_fresh_and_each_seals_once(count: int) -> None:
+    drawn = nonces(count)
+    assert len(drawn) == count
+    assert {len(n) for n in drawn} == {NONCE_BYTES}
+    assert len(set(drawn)) == count  # 96 random bits each: a repeat would be a broken source
+    assert set(drawn).isdisjoint(nonces(count))
+    key = DataKey.from_bytes(*new_key())
+    envelope = seal(key, b"body", b"ctx", drawn[-1])
+    assert envelope[9:21] == drawn[-1]
+    assert unseal(key, envelope, b"ctx") == b"body"
+    with pytest.raises(ValueError, match="12 bytes"):
+        seal(key, b"body", b"ctx", drawn[-1][:8])
+
+
+def test_the_event_log_seals_each_event_under_its_own_nonce() -> None:
+    stores = open_stores("memory://")
+    records = [
+        EventRecord(f"e{i}", "login", f"c{i % 3}", float(i), f"d{i}", b"{}", None)
+        for i in range(500)
+    ]
+    with stores.transaction():
+        stores.events.append(records)
+    assert isinstance(stores.events, SealedEventLog)
+    sealed = [r.body for r in stores.events.inner.scan(None, None)]  # the backend's rows
+    assert len(sealed) == 500
+    assert len({body[9:21] for body in sealed}) == 500
+    assert [r.event_id for r in stores.events.scan()] == [r.event_id for r in records]
 
 
 def _decision(n: int, customer: str, kind: str, action: str) -> Decision:
