@@ -46,8 +46,15 @@ LATEST_EVENT_TIME = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 _SAFE_FIRST_YEAR, _SAFE_LAST_YEAR = EARLIEST_EVENT_TIME.year + 1, LATEST_EVENT_TIME.year - 2
 
 
-class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, omit_defaults=True):
-    """Base of every struct of the contract: unknown fields are an error."""
+class _Strict(
+    msgspec.Struct, forbid_unknown_fields=True, frozen=True, omit_defaults=True, gc=False
+):
+    """Base of every struct of the contract: unknown fields are an error.
+
+    Untracked by the cyclic garbage collector (``gc=False``): a decoded event is a tree (frozen,
+    built from JSON), never part of a cycle, and tracking it made every collection rescan each
+    event still held; parsing outside a paused collector ran a third faster without it.
+    """
 
 
 class Location(_Strict, kw_only=True, frozen=True):
