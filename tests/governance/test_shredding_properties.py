@@ -3,6 +3,7 @@ customers are erased, the ledger's chain verifies and everyone else's decisions 
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,11 @@ from rapport.store.crypto import (
     NONCE_BYTES,
     DataKey,
     EnvelopeError,
+    Pseudonyms,
     new_key,
     nonces,
     seal,
+    seal_many,
     unseal,
 )
 from rapport.store.keys import CustomerKeys, MemoryKeys, SqliteKeys
@@ -57,12 +60,27 @@ def test_a_batch_of_nonces_is_fresh_and_each_seals_once(count: int) -> None:
     assert {len(n) for n in drawn} == {NONCE_BYTES}
     assert len(set(drawn)) == count  # 96 random bits each: a repeat would be a broken source
     assert set(drawn).isdisjoint(nonces(count))
-    key = DataKey.from_bytes(*new_key())
-    envelope = seal(key, b"body", b"ctx", drawn[-1])
-    assert envelope[9:21] == drawn[-1]
-    assert unseal(key, envelope, b"ctx") == b"body"
-    with pytest.raises(ValueError, match="12 bytes"):
-        seal(key, b"body", b"ctx", drawn[-1][:8])
+    key, other = DataKey.from_bytes(*new_key()), DataKey.from_bytes(*new_key())
+    items = [(key if i % 2 else other, b"body %d" % i, b"ctx %d" % i) for i in range(count)]
+    envelopes = seal_many(items)
+    assert len({envelope[9:21] for envelope in envelopes}) == count
+    for (used, plaintext, context), envelope in zip(items, envelopes, strict=True):
+        assert unseal(used, envelope, context) == plaintext
+
+
+@PROPERTY
+@given(st.binary(min_size=16, max_size=64), st.lists(st.text(max_size=40), max_size=5))
+def test_pseudonyms_are_the_keyed_blake2b_existing_stores_hold(
+    secret: bytes, identifiers: list[str]
+) -> None:
+    # Stored rows are found by these references: their definition must never drift.
+    pseudonym = Pseudonyms(secret)
+    for identifier in identifiers:
+        expected = hashlib.blake2b(
+            identifier.encode(), key=secret, digest_size=16, person=b"rapport-ref-v1"
+        ).hexdigest()
+        assert pseudonym(identifier) == expected
+        assert pseudonym(identifier) == expected  # calling it leaves no trace in the next
 
 
 def test_the_event_log_seals_each_event_under_its_own_nonce() -> None:

@@ -35,6 +35,10 @@ def build_layouts(
     }
 
 
+# The members themselves, looked up once: reading an enum member off its class costs as much as
+# building the key it goes in.
+_CUSTOMER, _MERCHANT, _DEVICE = Entity.CUSTOMER, Entity.MERCHANT, Entity.DEVICE
+
 Plan = dict[str, tuple[tuple[Updater, int], ...]]
 """For one event type, each entity kind's (update, offset) pairs (see ``Layout.updaters``)."""
 
@@ -113,11 +117,12 @@ class ProfileFold:
 
     def keys_for(self, event: BaseEvent, merchant_id: str | None) -> list[ProfileKey]:
         """The entities an event updates: its customer, and its merchant and device if any."""
-        keys: list[ProfileKey] = [(Entity.CUSTOMER, event.customer_id)]
+        keys: list[ProfileKey] = [(_CUSTOMER, event.customer_id)]
         if merchant_id is not None:
-            keys.append((Entity.MERCHANT, merchant_id))
-        if event.device_id is not None and event_type(event) in self._device_types:
-            keys.append((Entity.DEVICE, event.device_id))
+            keys.append((_MERCHANT, merchant_id))
+        device_id = event.device_id
+        if device_id is not None and _TAGS[type(event)] in self._device_types:
+            keys.append((_DEVICE, device_id))
         return keys
 
     def context(self, event: BaseEvent, merchant_id: str | None) -> FoldContext:

@@ -93,14 +93,16 @@ class MemoryEventLog:
         self._order: list[EventRecord] = []
 
     def append(self, records: Sequence[EventRecord]) -> None:
-        seen = set()
-        for record in records:
-            if record.event_id in self._by_id or record.event_id in seen:
-                raise ValueError(f"event {record.event_id!r} is already in the log")
-            seen.add(record.event_id)
-        for record in records:
-            self._by_id[record.event_id] = record
-            self._order.append(record)
+        ids = [record.event_id for record in records]
+        by_id = self._by_id
+        if len(set(ids)) != len(ids) or not by_id.keys().isdisjoint(ids):
+            seen: set[str] = set()
+            for event_id in ids:
+                if event_id in by_id or event_id in seen:
+                    raise ValueError(f"event {event_id!r} is already in the log")
+                seen.add(event_id)
+        by_id.update(zip(ids, records, strict=True))
+        self._order.extend(records)
         self._undo.record(lambda: self._truncate(len(records)))
 
     def _truncate(self, count: int) -> None:

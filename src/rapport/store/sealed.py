@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 
-from rapport.store.crypto import DataKey, Pseudonyms, key_id_of, nonces, seal, unseal
+from rapport.store.crypto import DataKey, Pseudonyms, key_id_of, seal_many, unseal
 from rapport.store.keys import CustomerKeys
 from rapport.store.protocols import (
     ConcurrentUpdateError,
@@ -81,15 +81,24 @@ class SealedEventLog:
         looked_up = self._looked_up
         refs = {r.customer_id: customer_ref(r.customer_id) for r in records}
         keys = self._keys.for_writing(set(refs.values()))
-        sealed: list[EventRecord] = []
-        for r, nonce in zip(records, nonces(len(records)), strict=True):
-            ref = refs[r.customer_id]
-            event_ref = looked_up.get(r.event_id) or pseudonym(r.event_id)
-            plaintext = b"\0".join((r.event_id.encode(), r.customer_id.encode(), r.body))
-            body = seal(keys[ref], plaintext, event_ref.encode(), nonce)
-            sealed.append(
-                EventRecord(event_ref, r.type, ref, r.time, r.digest, body, r.merchant_id)
+        key_of = {customer_id: keys[ref] for customer_id, ref in refs.items()}
+        event_refs = [looked_up.get(r.event_id) or pseudonym(r.event_id) for r in records]
+        bodies = seal_many(
+            [
+                (
+                    key_of[r.customer_id],
+                    b"\0".join((r.event_id.encode(), r.customer_id.encode(), r.body)),
+                    event_ref.encode(),
+                )
+                for r, event_ref in zip(records, event_refs, strict=True)
+            ]
+        )
+        sealed = [
+            EventRecord(
+                event_ref, r.type, refs[r.customer_id], r.time, r.digest, body, r.merchant_id
             )
+            for r, event_ref, body in zip(records, event_refs, bodies, strict=True)
+        ]
         self._looked_up = {}
         self.inner.append(sealed)
 
