@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import threading
 import time
 from array import array
@@ -16,7 +17,7 @@ from rapport.config import EngineConfig
 from rapport.decisions.policy import parse_policy
 from rapport.decisions.record import Decision
 from rapport.decisions.service import DecisionService
-from rapport.events.model import TransactionEvent
+from rapport.events.model import EVENT_TYPES, TransactionEvent
 from rapport.events.validation import EventRejectedError, RawEvent, parse_event
 from rapport.governance.audit_log import open_audit_log
 from rapport.governance.ledger import DecisionErasedError, open_ledger
@@ -60,6 +61,9 @@ from rapport.results import (
 from rapport.signals import compute_signals, signal_scores
 from rapport.store import ConcurrentUpdateError, DeadLetter, Stores, open_stores
 from rapport.store.protocols import ProfileKey
+
+_OUTCOME_EVENTS = frozenset(EVENT_TYPES[kind] for kind in OUTCOME_TYPES)
+_index = operator.attrgetter("index")
 
 __all__ = ["Engine", "IngestReport", "Preview", "Profile", "TimeLike", "UnknownEntityError"]
 
@@ -209,21 +213,24 @@ class Engine:
 
     def settle(self, batch: AdmittedBatch, folded: FoldedBatch) -> IngestReport:
         """After the write: keep the accepted events' protected values, learn from outcomes."""
-        accepted = {v.index for v in folded.verdicts if v.status == "accepted"}
-        if batch.protected:
-            self.protected.put_many(
-                update for index, update in batch.protected.items() if index in accepted
-            )
-        outcomes = [
-            c
-            for c in batch.candidates
-            if event_type(c.event) in OUTCOME_TYPES and c.index in accepted
-        ]
-        if outcomes:
-            self.learning.observe(c.event for c in outcomes)
-        return IngestReport(
-            sorted([*batch.parsed.verdicts, *folded.verdicts], key=lambda v: v.index)
+        outcomes = [c for c in batch.candidates if type(c.event) in _OUTCOME_EVENTS]
+        if batch.protected or outcomes:
+            accepted = {v.index for v in folded.verdicts if v.status == "accepted"}
+            if batch.protected:
+                self.protected.put_many(
+                    update for index, update in batch.protected.items() if index in accepted
+                )
+            outcomes = [c for c in outcomes if c.index in accepted]
+            if outcomes:
+                self.learning.observe(c.event for c in outcomes)
+        rejected_early = batch.parsed.verdicts
+        # The fold's verdicts come in input order already; only early rejections interleave.
+        verdicts = (
+            sorted([*rejected_early, *folded.verdicts], key=_index)
+            if rejected_early
+            else folded.verdicts
         )
+        return IngestReport(verdicts)
 
     @property
     def protected(self) -> ProtectedStore:

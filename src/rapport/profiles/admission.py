@@ -24,7 +24,7 @@ from rapport.events.validation import (
     raw_text,
 )
 from rapport.profiles.family import LAST_EVENT
-from rapport.profiles.fold import ProfileFold, event_type
+from rapport.profiles.fold import EVENT_TYPE_OF, ProfileFold
 from rapport.profiles.state import State
 from rapport.store.protocols import DeadLetter, EventRecord, ProfileKey
 
@@ -160,7 +160,13 @@ class Admission:
         records: list[EventRecord] = []
         letters: list[DeadLetter] = []
         touched: set[ProfileKey] = set()
-        keys_for, context, apply = self.fold.keys_for, self.fold.context, self.fold.apply
+        fold = self.fold
+        keys_for, context, fold_event, plans = (
+            fold.keys_for,
+            fold.context,
+            fold.fold_event,
+            fold.plans,
+        )
         for position, c in enumerate(candidates):
             event = c.event
             event_id = event.event_id
@@ -204,15 +210,14 @@ class Admission:
             for key in keys:
                 if key not in states:
                     states[key] = new_state(key)
-            apply(event, merchant, states, keys=keys, ctx=ctx)
+            kind = EVENT_TYPE_OF[type(event)]
+            fold_event(plans[kind], keys, states, event, ctx)  # fold.apply, its keys and ctx known
             touched.update(keys)
             known_digests[event_id] = c.digest
-            if isinstance(event, TransactionEvent):
+            if kind == "transaction":
                 merchants[event_id] = merchant
             records.append(
-                EventRecord(
-                    event_id, event_type(event), event.customer_id, t, c.digest, c.body, merchant
-                )
+                EventRecord(event_id, kind, event.customer_id, t, c.digest, c.body, merchant)
             )
             verdicts.append(Verdict(c.index, "accepted", event_id))
         return verdicts, records, letters, touched

@@ -96,7 +96,7 @@ class ProfileFold:
         self._device_types = frozenset(
             t for f in self.layouts[Entity.DEVICE].families for t in f.event_types
         )
-        self._plans: dict[str, Plan] = {
+        self.plans: dict[str, Plan] = {
             kind: {str(e): layout.updaters(kind) for e, layout in self.layouts.items()}
             for kind in EVENT_TYPES
         }
@@ -104,9 +104,11 @@ class ProfileFold:
             event_clock_reference if kernels is None else kernels.event_clock
         )
         """The event's (t, hour, weekday, utc_offset), as ``event_clock_reference`` says."""
-        self._fold_event: Callable[
+        self.fold_event: Callable[
             [Plan, list[ProfileKey], dict[ProfileKey, State], BaseEvent, FoldContext], None
         ] = fold_event_reference if kernels is None else kernels.fold_event
+        """``fold_event_reference`` or its compiled twin: what ``apply`` runs, with the plan of
+        the event's type (``plans``)."""
 
     def layout_of(self, key: ProfileKey) -> Layout:
         """The layout of a profile key's entity kind."""
@@ -149,8 +151,8 @@ class ProfileFold:
             keys = self.keys_for(event, merchant_id)
         if only is not None:
             keys = [key for key in keys if key[0] == only]
-        self._fold_event(
-            self._plans[event_type(event)],
+        self.fold_event(
+            self.plans[event_type(event)],
             keys,
             states,
             event,
@@ -164,3 +166,7 @@ _TAGS: dict[type, str] = {cls: tag for tag, cls in EVENT_TYPES.items()}
 def event_type(event: BaseEvent) -> str:
     """The event's ``type`` tag."""
     return _TAGS[type(event)]
+
+
+EVENT_TYPE_OF: Mapping[type, str] = _TAGS
+"""``event_type`` as a mapping from the event's class, for loops that call it per event."""
