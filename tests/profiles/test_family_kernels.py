@@ -20,11 +20,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from rapport.events.model import BaseEvent
 from rapport.profiles.admission import Admission, batch_merchants, parse_batch
 from rapport.profiles.families import default_families
-from rapport.profiles.family import CLOCK_SIZE
+from rapport.profiles.family import CLOCK_SIZE, FoldContext, Updater
 from rapport.profiles.fold import ProfileFold, build_layouts
 from rapport.profiles.native import kernels
+from rapport.profiles.state import State
 from rapport.store.protocols import ProfileKey
 from tests.strategies import histories
 
@@ -39,11 +41,25 @@ def compiled_families() -> list[str]:
     return [f.name for f in default_families() if f.compiled(kernels) is not None]
 
 
-def fold(events: list[Any], reference: bool) -> dict[ProfileKey, dict[str, bytes]]:
+def through_python(update: Updater) -> Updater:
+    def call(state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
+        update(state, offset, event, ctx)
+
+    return call
+
+
+def fold(
+    events: list[Any], reference: bool, kernels_from_python: bool = False
+) -> dict[ProfileKey, dict[str, bytes]]:
     """Each touched entity's state, family by family, folded with the families' kernels or with
-    their Python updates only."""
+    their Python updates only. ``kernels_from_python``: each kernel is called as a Python
+    callable (as code outside fold_event would), not straight from fold_event."""
     chosen = None if reference else kernels
     profile_fold = ProfileFold(build_layouts(kernels=chosen), kernels=chosen)
+    if kernels_from_python:
+        for plan in profile_fold.plans.values():
+            for entity, updaters in plan.items():
+                plan[entity] = tuple((through_python(u), offset) for u, offset in updaters)
     parsed = parse_batch(events, 0.0)
     states: dict[ProfileKey, Any] = {}
     merchants = batch_merchants(parsed.candidates)
@@ -62,17 +78,18 @@ def fold(events: list[Any], reference: bool) -> dict[ProfileKey, dict[str, bytes
 
 
 def assert_same_bits(events: list[Any]) -> None:
-    compiled, reference = fold(events, reference=False), fold(events, reference=True)
-    assert compiled.keys() == reference.keys()
-    for key, families in compiled.items():
-        for name, values in families.items():
-            assert values == reference[key][name], f"{name} differs for {key}"
+    reference = fold(events, reference=True)
+    for kernels_from_python in (False, True):
+        compiled = fold(events, reference=False, kernels_from_python=kernels_from_python)
+        assert compiled.keys() == reference.keys()
+        for key, families in compiled.items():
+            for name, values in families.items():
+                assert values == reference[key][name], f"{name} differs for {key}"
 
 
 def test_the_hot_families_have_kernels() -> None:
-    assert {"activity", "spending", "habits", "geo", "novelty", "rhythm_change"} <= set(
-        compiled_families()
-    )
+    hot = {"activity", "spending", "habits", "geo", "novelty", "rhythm_change", "merchant_traffic"}
+    assert hot <= set(compiled_families())
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rapport.profiles.decay import block_add_reference, block_read_reference
+from rapport.profiles.family import FoldContext
 from rapport.profiles.native import Kernels, kernels
 from rapport.profiles.sketches import RecencySet
 
@@ -142,11 +143,23 @@ def test_kernels_refuse_what_is_not_a_state() -> None:
         kernels.block_read(array("d", [0.0] * 200), 0, (0.1,), 65, 1.0)
     with pytest.raises(ValueError, match="at most 64"):
         kernels.block_add(array("d", [0.0] * 200), 0, (0.1,), [1.0] * 65, 1.0)
-    sets, nan = (2.5, 0.1, 1.0, 0.1, 1.0, 0.1), float("nan")
+    # A family kernel checks its constants and the room it is given once, when it is made.
+    sets = (2.5, 0.1, 1.0, 0.1, 1.0, 0.1)
     with pytest.raises(ValueError, match="capacity"):
-        kernels.novelty_update(array("d", [0.0] * 99), 0, (0.1,), sets, 1.0, nan, nan, 1.0, False)
-    with pytest.raises(TypeError, match="takes 6 arguments"):
-        kernels.habits_update(array("d", [0.0] * 99), 0, (0.1,), 1.0, 2.0)  # type: ignore[call-arg]
+        kernels.family_kernel("novelty", 99, ((0.1,), sets))
+    with pytest.raises(ValueError, match="no family kernel"):
+        kernels.family_kernel("astrology", 99, ((0.1,),))
+    with pytest.raises(ValueError, match="takes 1 groups"):
+        kernels.family_kernel("habits", 99, ((0.1,), (0.2,)))
+    with pytest.raises(ValueError, match="habits folds 10 floats; the family has 9"):
+        kernels.family_kernel("habits", 9, ((0.1,),))
+    habits = kernels.family_kernel("habits", 10, ((0.1,),))
+    ctx = FoldContext(1.0, 2.0, 3)
+    with pytest.raises(IndexError):
+        habits(array("d", [0.0] * 12), 3, None, ctx)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="takes 4 arguments"):
+        habits(array("d", [0.0] * 12), 0, None)  # type: ignore[call-arg, arg-type]
+    habits(array("d", [0.0] * 12), 2, None, ctx)  # type: ignore[arg-type]
 
 
 _PROFILES_DIGEST = """

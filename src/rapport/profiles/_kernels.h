@@ -55,16 +55,63 @@ typedef struct {
 /* state[offset : offset + size], or -1 with an exception set. */
 int rk_span(PyObject *state, PyObject *offset_arg, Py_ssize_t size, Span *out);
 
-/* The family kernels: each is its family's Python update, given the event's fields as
- * numbers. */
-PyObject *rk_activity_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
-PyObject *rk_spending_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
-PyObject *rk_habits_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
-PyObject *rk_geo_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
-PyObject *rk_novelty_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
-PyObject *rk_rhythm_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+/* What a family kernel knows of the event being folded: the event itself and its fold context
+ * (FoldContext), read once per event by fold_event. */
+typedef struct {
+    PyObject *event;    /* borrowed */
+    PyObject *merchant; /* borrowed: ctx.merchant_id, a str or None */
+    double t, hour, weekday, utc_offset;
+    int late;
+} FoldEvent;
 
-/* The per-event shell (_kernels_fold.c): adds event_clock and fold_event to the module. */
+#define MAX_GROUPS 4
+#define MAX_PARAMS (MAX_GROUPS * MAX_TERMS)
+
+/* A family's compiled update (a Python callable with the Updater signature, which fold_event
+ * calls without going through Python): its kernel, and the constants it folds with, as groups
+ * of numbers (decay rates, sizes, thresholds) from the family's module. */
+typedef struct FamilyKernel FamilyKernel;
+
+/* One event into the family's floats s (its span checked): 0, or -1 with an exception set. */
+typedef int (*FamilyFn)(double *s, const FoldEvent *e, const FamilyKernel *k);
+
+struct FamilyKernel {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    FamilyFn fold;
+    Py_ssize_t span; /* the floats fold touches from the family's offset */
+    int groups;
+    Py_ssize_t count[MAX_GROUPS];
+    const double *group[MAX_GROUPS];
+    double params[MAX_PARAMS];
+};
+
+/* A family kernel's name, fold, and the span its groups imply (-1 with an exception set if the
+ * groups are not what it takes). */
+typedef struct {
+    const char *name;
+    FamilyFn fold;
+    Py_ssize_t (*span)(const FamilyKernel *k);
+} FamilyEntry;
+
+/* The family kernels (_kernels_families.c), ending with a NULL name. */
+extern const FamilyEntry rk_families[];
+
+/* Interned attribute names and constants the kernels read events with. */
+typedef struct {
+    PyObject *payload, *direction, *amount, *location, *lat, *lon, *country, *device_id;
+    PyObject *debit;
+} Names;
+extern Names rk_names;
+
+/* getattr(obj, name) as a float: 1, 0 if it is None, -1 with an exception set. */
+int rk_attr_double(PyObject *obj, PyObject *name, double *out);
+
+/* The stable 32-bit hash of a str (zlib.crc32 of its UTF-8, as sketches.stable_hash), or -1.0
+ * with an exception set. */
+double rk_stable_hash(PyObject *text);
+
+/* The per-event shell (_kernels_fold.c): adds event_clock, fold_event and family_kernel. */
 int rk_add_fold_functions(PyObject *module);
 
 #endif

@@ -1,7 +1,7 @@
-/* Family kernels: each is its family's Python update in C, given the event's fields as
- * numbers (the Python side picks them out of the event). Half-lives come in as decay rates from
- * the family's module, so the two sides share one definition of each. See _kernels.c for what
- * "the same bits" asks of them.
+/* Family kernels: each is its family's Python update in C, reading the event's fields itself,
+ * so that fold_event calls it without entering Python. Half-lives and other constants come in
+ * as groups of numbers from the family's module (Family.compiled), so the two sides share one
+ * definition of each. See _kernels.c for what "the same bits" asks of them.
  */
 #include "_kernels.h"
 
@@ -30,92 +30,139 @@ radians(double degrees)
     return degrees * (M_PI / 180.0);
 }
 
-/* activity_update(state, offset, count_rates, gap_rates, t, late): ActivityRhythm. */
-PyObject *
-rk_activity_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+
+/* The number of floats a decayed block of stats statistics over count rates takes. */
+static inline Py_ssize_t
+block_span(Py_ssize_t stats, Py_ssize_t rates)
 {
-    (void)module;
-    enum { LAST, GAP, COUNTS };
-    CHECK_NARGS("activity_update", 6)
-    RATES_ARG(count_rates, args[2])
-    RATES_ARG(gap_rates, args[3])
-    FLOAT_ARG(t, args[4])
-    int late = PyObject_IsTrue(args[5]);
-    if (late < 0) {
-        return NULL;
-    }
-    Py_ssize_t gaps = COUNTS + 1 + count_rates_count;
-    Span f;
-    if (rk_span(args[0], args[1], gaps + 1 + 3 * gap_rates_count, &f) < 0) {
-        return NULL;
-    }
-    double *s = f.s;
-    const double one = 1.0;
-    rk_add_block(s + COUNTS, count_rates, count_rates_count, &one, 1, t);
-    double last = s[LAST];
-    if (late || last <= 0.0) {
-        s[LAST] = py_max(last, t);
-    }
-    else {
-        double gap = log1p((t - last) / 60.0);
-        double x[3] = {1.0, gap, gap * gap};
-        rk_add_block(s + gaps, gap_rates, gap_rates_count, x, 3, t);
-        s[GAP] = t - last;
-        s[LAST] = t;
-    }
-    PyBuffer_Release(&f.view);
-    Py_RETURN_NONE;
+    return 1 + stats * rates;
 }
 
-/* spending_update(state, offset, rates, baseline_rates, amount, t): Spending, for a debit. */
-PyObject *
-rk_spending_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* -1 with a ValueError unless the kernel has groups groups. */
+static int
+expect_groups(const FamilyKernel *k, int groups, const char *family)
 {
-    (void)module;
-    enum { AMOUNT, TIME, SUMS };
-    CHECK_NARGS("spending_update", 6)
-    RATES_ARG(rates, args[2])
-    RATES_ARG(baseline_rates, args[3])
-    FLOAT_ARG(amount, args[4])
-    FLOAT_ARG(t, args[5])
-    Py_ssize_t moments = SUMS + 1 + 2 * rates_count;
-    Span f;
-    if (rk_span(args[0], args[1], moments + 1 + 3 * baseline_rates_count, &f) < 0) {
-        return NULL;
+    if (k->groups != groups) {
+        PyErr_Format(PyExc_ValueError, "%s takes %d groups of numbers, not %d", family, groups,
+                     k->groups);
+        return -1;
     }
-    double *s = f.s;
+    return 0;
+}
+
+/* Whether the transaction event's payload is a debit (1), a credit (0), or -1 on error; its
+ * amount in *amount. */
+static int
+debit_amount(const FoldEvent *e, double *amount)
+{
+    PyObject *payload = PyObject_GetAttr(e->event, rk_names.payload);
+    if (payload == NULL) {
+        return -1;
+    }
+    PyObject *direction = PyObject_GetAttr(payload, rk_names.direction);
+    if (direction == NULL) {
+        Py_DECREF(payload);
+        return -1;
+    }
+    int debit = PyUnicode_Check(direction) && PyUnicode_Compare(direction, rk_names.debit) == 0;
+    Py_DECREF(direction);
+    int found = rk_attr_double(payload, rk_names.amount, amount);
+    Py_DECREF(payload);
+    if (found < 0) {
+        return -1;
+    }
+    if (found == 0) {
+        PyErr_SetString(PyExc_TypeError, "a transaction's amount is None");
+        return -1;
+    }
+    return debit;
+}
+
+/* ActivityRhythm: groups count rates, gap rates. */
+enum { ACT_LAST, ACT_GAP, ACT_COUNTS };
+
+static Py_ssize_t
+activity_span(const FamilyKernel *k)
+{
+    if (expect_groups(k, 2, "activity") < 0) {
+        return -1;
+    }
+    return ACT_COUNTS + block_span(1, k->count[0]) + block_span(3, k->count[1]);
+}
+
+static int
+activity_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
+{
+    double t = e->t;
+    Py_ssize_t gaps = ACT_COUNTS + block_span(1, k->count[0]);
+    const double one = 1.0;
+    rk_add_block(s + ACT_COUNTS, k->group[0], k->count[0], &one, 1, t);
+    double last = s[ACT_LAST];
+    if (e->late || last <= 0.0) {
+        s[ACT_LAST] = py_max(last, t);
+        return 0;
+    }
+    double gap = log1p((t - last) / 60.0);
+    double x[3] = {1.0, gap, gap * gap};
+    rk_add_block(s + gaps, k->group[1], k->count[1], x, 3, t);
+    s[ACT_GAP] = t - last;
+    s[ACT_LAST] = t;
+    return 0;
+}
+
+/* Spending, for a debit: groups rates, baseline rates. */
+enum { SP_AMOUNT, SP_TIME, SP_SUMS };
+
+static Py_ssize_t
+spending_span(const FamilyKernel *k)
+{
+    if (expect_groups(k, 2, "spending") < 0) {
+        return -1;
+    }
+    return SP_SUMS + block_span(2, k->count[0]) + block_span(3, k->count[1]);
+}
+
+static int
+spending_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
+{
+    double amount;
+    int debit = debit_amount(e, &amount);
+    if (debit <= 0) {
+        return debit;
+    }
+    double t = e->t;
+    Py_ssize_t moments = SP_SUMS + block_span(2, k->count[0]);
     double log_amount = log1p(amount);
     double sums[2] = {1.0, amount};
-    rk_add_block(s + SUMS, rates, rates_count, sums, 2, t);
+    rk_add_block(s + SP_SUMS, k->group[0], k->count[0], sums, 2, t);
     double logs[3] = {1.0, log_amount, libm_pow(log_amount, 2.0)};
-    rk_add_block(s + moments, baseline_rates, baseline_rates_count, logs, 3, t);
-    if (t >= s[TIME]) {
-        s[AMOUNT] = amount;
-        s[TIME] = t;
+    rk_add_block(s + moments, k->group[1], k->count[1], logs, 3, t);
+    if (t >= s[SP_TIME]) {
+        s[SP_AMOUNT] = amount;
+        s[SP_TIME] = t;
     }
-    PyBuffer_Release(&f.view);
-    Py_RETURN_NONE;
+    return 0;
 }
 
-/* habits_update(state, offset, rates, hour, weekday, t): TimeHabits. */
-PyObject *
-rk_habits_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* TimeHabits: group rates. */
+enum { HB_HOUR, HB_DAY, HB_TIME, HB_BLOCK, HB_STATS = 6 };
+
+static Py_ssize_t
+habits_span(const FamilyKernel *k)
 {
-    (void)module;
-    enum { HOUR, DAY, TIME, BLOCK, STATS = 6 };
-    CHECK_NARGS("habits_update", 6)
-    RATES_ARG(rates, args[2])
-    FLOAT_ARG(hour, args[3])
-    FLOAT_ARG(weekday, args[4])
-    FLOAT_ARG(t, args[5])
-    Span f;
-    if (rk_span(args[0], args[1], BLOCK + 1 + STATS * rates_count, &f) < 0) {
-        return NULL;
+    if (expect_groups(k, 1, "habits") < 0) {
+        return -1;
     }
-    double *s = f.s;
+    return HB_BLOCK + block_span(HB_STATS, k->count[0]);
+}
+
+static int
+habits_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
+{
+    double hour = e->hour, weekday = e->weekday, t = e->t;
     double hour_angle = hour * (2 * M_PI / 24);
     double day_angle = weekday * (2 * M_PI / 7);
-    double x[STATS] = {
+    double x[HB_STATS] = {
         1.0,
         cos(hour_angle),
         sin(hour_angle),
@@ -123,126 +170,172 @@ rk_habits_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         sin(day_angle),
         0.0 <= hour && hour < 5.0 ? 1.0 : 0.0,
     };
-    rk_add_block(s + BLOCK, rates, rates_count, x, STATS, t);
-    if (t >= s[TIME]) {
-        s[HOUR] = hour;
-        s[DAY] = weekday;
-        s[TIME] = t;
+    rk_add_block(s + HB_BLOCK, k->group[0], k->count[0], x, HB_STATS, t);
+    if (t >= s[HB_TIME]) {
+        s[HB_HOUR] = hour;
+        s[HB_DAY] = weekday;
+        s[HB_TIME] = t;
     }
-    PyBuffer_Release(&f.view);
-    Py_RETURN_NONE;
+    return 0;
 }
 
-/* geo_update(state, offset, rates, lat, lon, t, earth_radius_km, min_speed_interval_s): Geography,
- * for an event with coordinates. */
-PyObject *
-rk_geo_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* Geography, for an event with coordinates: groups rates, (earth radius in km, shortest
+ * interval for a speed in seconds). */
+enum { GEO_LAT, GEO_LON, GEO_TIME, GEO_DIST, GEO_SPEED, GEO_HOME };
+
+static Py_ssize_t
+geo_span(const FamilyKernel *k)
 {
-    (void)module;
-    enum { LAT, LON, TIME, DIST, SPEED, HOME };
-    CHECK_NARGS("geo_update", 8)
-    RATES_ARG(rates, args[2])
-    FLOAT_ARG(lat, args[3])
-    FLOAT_ARG(lon, args[4])
-    FLOAT_ARG(t, args[5])
-    FLOAT_ARG(earth_radius_km, args[6])
-    FLOAT_ARG(min_interval, args[7])
-    Span f;
-    if (rk_span(args[0], args[1], HOME + 1 + 4 * rates_count, &f) < 0) {
-        return NULL;
+    if (expect_groups(k, 2, "geo") < 0) {
+        return -1;
     }
-    double *s = f.s;
-    double last_t = s[TIME];
+    if (k->count[1] != 2) {
+        PyErr_SetString(PyExc_ValueError, "geo: earth radius and shortest interval");
+        return -1;
+    }
+    return GEO_HOME + block_span(4, k->count[0]);
+}
+
+static int
+geo_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
+{
+    PyObject *location = PyObject_GetAttr(e->event, rk_names.location);
+    if (location == NULL) {
+        return -1;
+    }
+    if (location == Py_None) {
+        Py_DECREF(location);
+        return 0;
+    }
+    double lat, lon;
+    int has_lat = rk_attr_double(location, rk_names.lat, &lat);
+    int has_lon = has_lat < 0 ? -1 : rk_attr_double(location, rk_names.lon, &lon);
+    Py_DECREF(location);
+    if (has_lat < 0 || has_lon < 0) {
+        return -1;
+    }
+    if (!has_lat || !has_lon) {
+        return 0;
+    }
+    double t = e->t, earth_radius_km = k->group[1][0], min_interval = k->group[1][1];
+    double last_t = s[GEO_TIME];
     /* Python's (lat, lon) > (last lat, last lon) */
-    int larger = lat != s[LAT] ? lat > s[LAT] : lon > s[LON];
+    int larger = lat != s[GEO_LAT] ? lat > s[GEO_LAT] : lon > s[GEO_LON];
     if (t > last_t || (t == last_t && larger)) {
         if (last_t > 0) {
-            double p1 = radians(s[LAT]), p2 = radians(lat);
-            double dp = p2 - p1, dl = radians(lon - s[LON]);
+            double p1 = radians(s[GEO_LAT]), p2 = radians(lat);
+            double dp = p2 - p1, dl = radians(lon - s[GEO_LON]);
             double a = libm_pow(sin(dp / 2), 2.0) + cos(p1) * cos(p2) * libm_pow(sin(dl / 2), 2.0);
             double distance = 2 * earth_radius_km * asin(py_min(1.0, sqrt(a)));
             double hours = py_max(t - last_t, min_interval) / 3600.0;
-            s[DIST] = distance;
-            s[SPEED] = distance / hours;
+            s[GEO_DIST] = distance;
+            s[GEO_SPEED] = distance / hours;
         }
-        s[LAT] = lat;
-        s[LON] = lon;
-        s[TIME] = t;
+        s[GEO_LAT] = lat;
+        s[GEO_LON] = lon;
+        s[GEO_TIME] = t;
     }
     double phi = radians(lat), lam = radians(lon);
     double x[4] = {1.0, cos(phi) * cos(lam), cos(phi) * sin(lam), sin(phi)};
-    rk_add_block(s + HOME, rates, rates_count, x, 4, t);
-    PyBuffer_Release(&f.view);
-    Py_RETURN_NONE;
+    rk_add_block(s + GEO_HOME, k->group[0], k->count[0], x, 4, t);
+    return 0;
 }
 
-/* novelty_update(state, offset, rates, sets, merchant, device, country, t, late): Novelty.
- * sets: (capacity, rate) of the merchant, device and country recency sets, flattened; an
- * identifier's key is NaN when the event has none. */
-PyObject *
-rk_novelty_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* Novelty: groups rates, (capacity, rate) of the merchant, device and country recency sets. */
+enum { NV_FLAGS, NV_SETS = 3, NV_STATS = 6 };
+
+static Py_ssize_t
+novelty_span(const FamilyKernel *k)
 {
-    (void)module;
-    enum { FLAGS, SETS = 3, STATS = 6 };
-    CHECK_NARGS("novelty_update", 9)
-    RATES_ARG(rates, args[2])
-    RATES_ARG(sets, args[3])
-    if (sets_count != 6) {
+    if (expect_groups(k, 2, "novelty") < 0) {
+        return -1;
+    }
+    if (k->count[1] != 6) {
         PyErr_SetString(PyExc_ValueError, "sets: (capacity, rate) for three recency sets");
-        return NULL;
+        return -1;
     }
-    double keys[3];
+    Py_ssize_t cursor = NV_SETS;
     for (int i = 0; i < 3; i++) {
-        keys[i] = PyFloat_AsDouble(args[4 + i]);
-        if (keys[i] == -1.0 && PyErr_Occurred()) {
-            return NULL;
-        }
-    }
-    FLOAT_ARG(t, args[7])
-    int late = PyObject_IsTrue(args[8]);
-    if (late < 0) {
-        return NULL;
-    }
-    Py_ssize_t starts[3], capacities[3], cursor = SETS;
-    for (int i = 0; i < 3; i++) {
-        double capacity = sets[2 * i];
+        double capacity = k->group[1][2 * i];
         if (!(capacity >= 1 && capacity <= 4096) || capacity != floor(capacity)) {
             PyErr_SetString(PyExc_ValueError, "sets: a capacity is a whole number, 1 to 4096");
-            return NULL;
+            return -1;
         }
-        capacities[i] = (Py_ssize_t)capacity;
-        starts[i] = cursor;
-        cursor += 1 + 2 * capacities[i];
+        cursor += 1 + 2 * (Py_ssize_t)capacity;
     }
-    Span f;
-    if (rk_span(args[0], args[1], cursor + 1 + STATS * rates_count, &f) < 0) {
-        return NULL;
+    return cursor + block_span(NV_STATS, k->count[0]);
+}
+
+/* The stable hash of an optional str identifier into *key (NAN for None): 0, or -1. */
+static int
+identifier_key(PyObject *identifier, double *key)
+{
+    if (identifier == Py_None) {
+        *key = NAN;
+        return 0;
     }
-    double counts[STATS] = {0.0};
+    *key = rk_stable_hash(identifier);
+    return *key == -1.0 && PyErr_Occurred() ? -1 : 0;
+}
+
+static int
+novelty_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
+{
+    double keys[3];
+    if (identifier_key(e->merchant, &keys[0]) < 0) {
+        return -1;
+    }
+    PyObject *device = PyObject_GetAttr(e->event, rk_names.device_id);
+    if (device == NULL) {
+        return -1;
+    }
+    int failed = identifier_key(device, &keys[1]);
+    Py_DECREF(device);
+    if (failed) {
+        return -1;
+    }
+    PyObject *location = PyObject_GetAttr(e->event, rk_names.location);
+    if (location == NULL) {
+        return -1;
+    }
+    keys[2] = NAN;
+    if (location != Py_None) {
+        PyObject *country = PyObject_GetAttr(location, rk_names.country);
+        failed = country == NULL || identifier_key(country, &keys[2]) < 0;
+        Py_XDECREF(country);
+    }
+    Py_DECREF(location);
+    if (failed) {
+        return -1;
+    }
+    const double *sets = k->group[1];
+    double t = e->t;
+    Py_ssize_t cursor = NV_SETS;
+    double counts[NV_STATS] = {0.0};
     int any = 0;
     for (int i = 0; i < 3; i++) {
+        Py_ssize_t capacity = (Py_ssize_t)sets[2 * i];
+        Py_ssize_t start = cursor;
+        cursor += 1 + 2 * capacity;
         if (isnan(keys[i])) {
             continue;
         }
-        int known = rk_observe(f.s + starts[i], capacities[i], sets[2 * i + 1], keys[i], t);
+        int known = rk_observe(s + start, capacity, sets[2 * i + 1], keys[i], t);
         counts[2 * i] = 1.0;
         counts[2 * i + 1] = known ? 0.0 : 1.0;
-        if (!late) {
-            f.s[FLAGS + i] = counts[2 * i + 1];
+        if (!e->late) {
+            s[NV_FLAGS + i] = counts[2 * i + 1];
         }
         any = 1;
     }
     if (any) {
-        rk_add_block(f.s + cursor, rates, rates_count, counts, STATS, t);
+        rk_add_block(s + cursor, k->group[0], k->count[0], counts, NV_STATS, t);
     }
-    PyBuffer_Release(&f.view);
-    Py_RETURN_NONE;
+    return 0;
 }
 
-/* rhythm_update(state, offset, params, local_time, amount): RhythmChange, for a debit at
- * local_time (event time plus the zone's offset, in seconds). params: warm-up days, longest
- * gap fed to the detector, minimum scale, then Page-Hinkley's minimum instances, delta,
- * threshold and alpha. */
+/* RhythmChange. Its one group: warm-up days, longest gap fed to the detector, minimum scale,
+ * then Page-Hinkley's minimum instances, delta, threshold and alpha. */
 enum { PH_N, PH_MEAN, PH_INC, PH_DEC, PH_MIN_INC, PH_MAX_DEC, PH_MIN_DAY, PH_MAX_DAY, PH_SIZE };
 enum { RH_DAY, RH_TOTAL, RH_W_N, RH_W_MEAN, RH_W_M2, RH_PH };
 enum { RH_ALARM_DAY = RH_PH + PH_SIZE, RH_ONSET_DAY, RH_DIRECTION, RH_ALARMS, RH_SIZE };
@@ -318,24 +411,31 @@ rhythm_observe(double *s, const double *p, double x, double day)
     }
 }
 
-PyObject *
-rk_rhythm_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+
+static Py_ssize_t
+rhythm_span(const FamilyKernel *k)
 {
-    (void)module;
-    CHECK_NARGS("rhythm_update", 5)
-    RATES_ARG(params, args[2])
-    if (params_count != P_COUNT) {
-        PyErr_Format(PyExc_ValueError, "params: %d numbers", P_COUNT);
-        return NULL;
+    if (expect_groups(k, 1, "rhythm_change") < 0) {
+        return -1;
     }
-    FLOAT_ARG(local_time, args[3])
-    FLOAT_ARG(amount, args[4])
-    Span f;
-    if (rk_span(args[0], args[1], RH_SIZE, &f) < 0) {
-        return NULL;
+    if (k->count[0] != P_COUNT) {
+        PyErr_Format(PyExc_ValueError, "rhythm_change: %d numbers", P_COUNT);
+        return -1;
     }
-    double *s = f.s;
-    double day = floor(local_time / 86400.0);
+    return RH_SIZE;
+}
+
+/* A debit on its local day (event time plus the zone's offset). */
+static int
+rhythm_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
+{
+    double amount;
+    int debit = debit_amount(e, &amount);
+    if (debit <= 0) {
+        return debit;
+    }
+    const double *params = k->group[0];
+    double day = floor((e->t + e->utc_offset) / 86400.0);
     double open_day = s[RH_DAY];
     if (open_day == 0.0) {
         s[RH_DAY] = day;
@@ -345,18 +445,52 @@ rk_rhythm_update(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         rhythm_observe(s, params, log1p(s[RH_TOTAL]), open_day);
         double gap = py_min(day - open_day - 1, params[P_MAX_GAP]);
         long empty = (long)gap;
-        for (long k = 1; k <= empty; k++) {
-            rhythm_observe(s, params, 0.0, open_day + (double)k);
+        for (long d = 1; d <= empty; d++) {
+            rhythm_observe(s, params, 0.0, open_day + (double)d);
         }
         s[RH_DAY] = day;
         s[RH_TOTAL] = 0.0;
     }
     else if (day < open_day) {
-        PyBuffer_Release(&f.view);
-        Py_RETURN_NONE;
+        return 0;
     }
     s[RH_TOTAL] += amount;
-    PyBuffer_Release(&f.view);
-    Py_RETURN_NONE;
+    return 0;
 }
 
+/* MerchantTraffic: groups rates, (the largest small amount,). */
+static Py_ssize_t
+merchant_traffic_span(const FamilyKernel *k)
+{
+    if (expect_groups(k, 2, "merchant_traffic") < 0) {
+        return -1;
+    }
+    if (k->count[1] != 1) {
+        PyErr_SetString(PyExc_ValueError, "merchant_traffic: the largest small amount");
+        return -1;
+    }
+    return block_span(4, k->count[0]);
+}
+
+static int
+merchant_traffic_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
+{
+    double amount;
+    if (debit_amount(e, &amount) < 0) {
+        return -1;
+    }
+    double x[4] = {1.0, amount, log1p(amount), amount <= k->group[1][0] ? 1.0 : 0.0};
+    rk_add_block(s, k->group[0], k->count[0], x, 4, e->t);
+    return 0;
+}
+
+const FamilyEntry rk_families[] = {
+    {"activity", activity_fold, activity_span},
+    {"spending", spending_fold, spending_span},
+    {"habits", habits_fold, habits_span},
+    {"geo", geo_fold, geo_span},
+    {"novelty", novelty_fold, novelty_span},
+    {"rhythm_change", rhythm_fold, rhythm_span},
+    {"merchant_traffic", merchant_traffic_fold, merchant_traffic_span},
+    {NULL, NULL, NULL},
+};

@@ -7,6 +7,8 @@
 #include "_kernels.h"
 
 #include <datetime.h>
+#include <stddef.h>
+#include <string.h>
 
 /* state[0..2]: latest event time, first event time, event count (family.py's clock). */
 #define LAST_EVENT 0
@@ -101,18 +103,212 @@ event_clock(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 static PyObject *late_name; /* "late" */
 static PyObject *t_name;    /* "t" */
+static PyObject *hour_name, *weekday_name, *utc_offset_name, *merchant_id_name;
+
+Names rk_names;
+
+int
+rk_attr_double(PyObject *obj, PyObject *name, double *out)
+{
+    PyObject *value = PyObject_GetAttr(obj, name);
+    if (value == NULL) {
+        return -1;
+    }
+    if (value == Py_None) {
+        Py_DECREF(value);
+        return 0;
+    }
+    *out = PyFloat_AsDouble(value);
+    Py_DECREF(value);
+    return *out == -1.0 && PyErr_Occurred() ? -1 : 1;
+}
+
+static unsigned long crc_table[256];
+
+static void
+crc_init(void)
+{
+    for (unsigned long n = 0; n < 256; n++) {
+        unsigned long c = n;
+        for (int k = 0; k < 8; k++) {
+            c = c & 1 ? 0xEDB88320UL ^ (c >> 1) : c >> 1;
+        }
+        crc_table[n] = c;
+    }
+}
+
+double
+rk_stable_hash(PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "an identifier is a str");
+        return -1.0;
+    }
+    Py_ssize_t size;
+    const char *bytes = PyUnicode_AsUTF8AndSize(text, &size);
+    if (bytes == NULL) {
+        return -1.0;
+    }
+    unsigned long c = 0xFFFFFFFFUL;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        c = crc_table[(c ^ (unsigned char)bytes[i]) & 0xFF] ^ (c >> 8);
+    }
+    return (double)(c ^ 0xFFFFFFFFUL);
+}
+
+/* The FoldEvent of an event and its FoldContext (late as ctx says): 0, or -1. On success the
+ * caller releases out->merchant (a Python update could replace ctx's). */
+static int
+read_context(PyObject *event, PyObject *ctx, FoldEvent *out)
+{
+    PyObject *names[4] = {t_name, hour_name, weekday_name, utc_offset_name};
+    double *values[4] = {&out->t, &out->hour, &out->weekday, &out->utc_offset};
+    for (int i = 0; i < 4; i++) {
+        if (rk_attr_double(ctx, names[i], values[i]) != 1) {
+            if (!PyErr_Occurred()) {
+                PyErr_Format(PyExc_TypeError, "ctx.%U is None", names[i]);
+            }
+            return -1;
+        }
+    }
+    PyObject *late = PyObject_GetAttr(ctx, late_name);
+    if (late == NULL) {
+        return -1;
+    }
+    out->late = PyObject_IsTrue(late);
+    Py_DECREF(late);
+    if (out->late < 0) {
+        return -1;
+    }
+    PyObject *merchant = PyObject_GetAttr(ctx, merchant_id_name);
+    if (merchant == NULL) {
+        return -1;
+    }
+    out->merchant = merchant;
+    out->event = event;
+    return 0;
+}
+
+/* kernel(state, offset, event, ctx): the Updater a Python caller sees. */
+static PyObject *
+family_kernel_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    FamilyKernel *k = (FamilyKernel *)callable;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (kwnames != NULL && PyTuple_GET_SIZE(kwnames) > 0) {
+        PyErr_SetString(PyExc_TypeError, "a family kernel takes no keyword arguments");
+        return NULL;
+    }
+    CHECK_NARGS("a family kernel", 4);
+    FoldEvent e;
+    if (read_context(args[2], args[3], &e) < 0) {
+        return NULL;
+    }
+    Span f;
+    if (rk_span(args[0], args[1], k->span, &f) < 0) {
+        Py_DECREF(e.merchant);
+        return NULL;
+    }
+    int failed = k->fold(f.s, &e, k);
+    PyBuffer_Release(&f.view);
+    Py_DECREF(e.merchant);
+    if (failed) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyTypeObject FamilyKernelType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "rapport.profiles._kernels.FamilyKernel",
+    .tp_basicsize = sizeof(FamilyKernel),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_vectorcall_offset = offsetof(FamilyKernel, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_doc = "A family's compiled update: kernel(state, offset, event, ctx).",
+};
+
+/* family_kernel(name, size, groups): the compiled update of the named family, whose floats are
+ * size long, folding with the given groups of numbers. */
+static PyObject *
+family_kernel(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    CHECK_NARGS("family_kernel", 3);
+    const char *name = PyUnicode_AsUTF8(args[0]);
+    if (name == NULL) {
+        return NULL;
+    }
+    const FamilyEntry *entry = rk_families;
+    while (entry->name != NULL && strcmp(entry->name, name) != 0) {
+        entry++;
+    }
+    if (entry->name == NULL) {
+        PyErr_Format(PyExc_ValueError, "no family kernel is named %R", args[0]);
+        return NULL;
+    }
+    Py_ssize_t size = PyLong_AsSsize_t(args[1]);
+    if (size == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    PyObject *groups = PySequence_Fast(args[2], "groups must be a sequence");
+    if (groups == NULL) {
+        return NULL;
+    }
+    Py_ssize_t group_count = PySequence_Fast_GET_SIZE(groups);
+    if (group_count > MAX_GROUPS) {
+        Py_DECREF(groups);
+        PyErr_Format(PyExc_ValueError, "at most %d groups", MAX_GROUPS);
+        return NULL;
+    }
+    FamilyKernel *k = PyObject_New(FamilyKernel, &FamilyKernelType);
+    if (k == NULL) {
+        Py_DECREF(groups);
+        return NULL;
+    }
+    k->vectorcall = family_kernel_call;
+    k->fold = entry->fold;
+    k->groups = (int)group_count;
+    double *cursor = k->params;
+    for (Py_ssize_t i = 0; i < group_count; i++) {
+        Py_ssize_t count = rk_floats(PySequence_Fast_GET_ITEM(groups, i), cursor, "group");
+        if (count < 0) {
+            Py_DECREF(groups);
+            Py_DECREF(k);
+            return NULL;
+        }
+        k->group[i] = cursor;
+        k->count[i] = count;
+        cursor += count;
+    }
+    Py_DECREF(groups);
+    k->span = entry->span(k);
+    if (k->span < 0) {
+        Py_DECREF(k);
+        return NULL;
+    }
+    if (k->span > size) {
+        PyErr_Format(PyExc_ValueError, "%s folds %zd floats; the family has %zd", name, k->span,
+                     size);
+        Py_DECREF(k);
+        return NULL;
+    }
+    return (PyObject *)k;
+}
+
 
 /* One entity's state: the late flag on ctx, each (update, offset) of the entity's families for
  * this event, then the state's clock. 0, or -1 with an exception set. */
 static int
-fold_one(PyObject *state, PyObject *updaters, PyObject *event, PyObject *ctx, double t)
+fold_one(PyObject *state, PyObject *updaters, FoldEvent *e, PyObject *ctx)
 {
     Py_buffer view;
     double *s = rk_doubles(state, &view, 0, CLOCK_SIZE);
     if (s == NULL) {
         return -1;
     }
-    int late = t < s[LAST_EVENT];
+    Py_ssize_t length = view.len / (Py_ssize_t)sizeof(double);
+    double t = e->t;
+    int late = e->late = t < s[LAST_EVENT];
     if (PyObject_SetAttr(ctx, late_name, late ? Py_True : Py_False) < 0) {
         goto fail;
     }
@@ -127,8 +323,25 @@ fold_one(PyObject *state, PyObject *updaters, PyObject *event, PyObject *ctx, do
                 PyErr_SetString(PyExc_TypeError, "an updater is an (update, offset) pair");
                 goto fail;
             }
-            PyObject *call[4] = {state, PyTuple_GET_ITEM(pair, 1), event, ctx};
-            PyObject *result = PyObject_Vectorcall(PyTuple_GET_ITEM(pair, 0), call, 4, NULL);
+            PyObject *update = PyTuple_GET_ITEM(pair, 0), *offset = PyTuple_GET_ITEM(pair, 1);
+            if (Py_IS_TYPE(update, &FamilyKernelType)) {
+                /* compiled: straight to its kernel, on the floats it owns */
+                const FamilyKernel *k = (const FamilyKernel *)update;
+                Py_ssize_t start = PyLong_AsSsize_t(offset);
+                if (start == -1 && PyErr_Occurred()) {
+                    goto fail;
+                }
+                if (start < 0 || start > length - k->span) {
+                    PyErr_SetString(PyExc_IndexError, "state index out of range");
+                    goto fail;
+                }
+                if (k->fold(s + start, e, k) < 0) {
+                    goto fail;
+                }
+                continue;
+            }
+            PyObject *call[4] = {state, offset, e->event, ctx};
+            PyObject *result = PyObject_Vectorcall(update, call, 4, NULL);
             if (result == NULL) {
                 goto fail;
             }
@@ -149,52 +362,61 @@ fail:
     return -1;
 }
 
-/* fold_event(plan, keys, states, event, ctx): fold_event_reference. */
-static PyObject *
-fold_event(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* Each key's state: fold_one with the plan's updaters for its entity. 0, or -1. */
+static int
+fold_keys(PyObject *plan, PyObject *keys, PyObject *states, FoldEvent *e, PyObject *ctx)
 {
-    CHECK_NARGS("fold_event", 5);
-    PyObject *plan = args[0], *keys = args[1], *states = args[2], *event = args[3],
-             *ctx = args[4];
-    if (!PyDict_Check(plan) || !PyList_Check(keys) || !PyDict_Check(states)) {
-        PyErr_SetString(PyExc_TypeError, "fold_event takes a plan dict, a key list, a state dict");
-        return NULL;
-    }
-    PyObject *t_object = PyObject_GetAttr(ctx, t_name);
-    if (t_object == NULL) {
-        return NULL;
-    }
-    double t = PyFloat_AsDouble(t_object);
-    Py_DECREF(t_object);
-    if (t == -1.0 && PyErr_Occurred()) {
-        return NULL;
-    }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
         PyObject *key = PyList_GET_ITEM(keys, i);
         if (!PyTuple_Check(key) || PyTuple_GET_SIZE(key) != 2) {
             PyErr_SetString(PyExc_TypeError, "a profile key is an (entity, id) pair");
-            return NULL;
+            return -1;
         }
         PyObject *state = PyDict_GetItemWithError(states, key);
         if (state == NULL) {
             if (!PyErr_Occurred()) {
                 PyErr_SetObject(PyExc_KeyError, key);
             }
-            return NULL;
+            return -1;
         }
         PyObject *updaters = PyDict_GetItemWithError(plan, PyTuple_GET_ITEM(key, 0));
         if (updaters == NULL && PyErr_Occurred()) {
-            return NULL;
+            return -1;
         }
-        /* Held: an update could, in principle, change either dict. */
+        /* Held: a Python update could, in principle, change either dict. */
         Py_INCREF(state);
         Py_XINCREF(updaters);
-        int failed = fold_one(state, updaters, event, ctx, t);
+        int failed = fold_one(state, updaters, e, ctx);
         Py_XDECREF(updaters);
         Py_DECREF(state);
         if (failed) {
-            return NULL;
+            return -1;
         }
+    }
+    return 0;
+}
+
+/* fold_event(plan, keys, states, event, ctx): fold_event_reference. */
+static PyObject *
+fold_event(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    CHECK_NARGS("fold_event", 5);
+    PyObject *plan = args[0], *keys = args[1], *states = args[2], *ctx = args[4];
+    if (!PyDict_Check(plan) || !PyList_Check(keys) || !PyDict_Check(states)) {
+        PyErr_SetString(PyExc_TypeError, "fold_event takes a plan dict, a key list, a state dict");
+        return NULL;
+    }
+    FoldEvent e;
+    if (read_context(args[3], ctx, &e) < 0) {
+        return NULL;
+    }
+    Py_INCREF(keys);
+    int failed = fold_keys(plan, keys, states, &e, ctx);
+    Py_DECREF(keys);
+    Py_DECREF(e.merchant);
+    if (failed) {
+        return NULL;
     }
     Py_RETURN_NONE;
 }
@@ -204,6 +426,8 @@ static PyMethodDef fold_methods[] = {
      "An event timestamp's (t, hour, weekday, utc_offset)."},
     {"fold_event", (PyCFunction)(void (*)(void))fold_event, METH_FASTCALL,
      "Fold one event into each of its entities' states."},
+    {"family_kernel", (PyCFunction)(void (*)(void))family_kernel, METH_FASTCALL,
+     "The compiled update of a family: family_kernel(name, size, groups)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -214,9 +438,34 @@ rk_add_fold_functions(PyObject *module)
     if (PyDateTimeAPI == NULL) {
         return -1;
     }
-    late_name = PyUnicode_InternFromString("late");
-    t_name = PyUnicode_InternFromString("t");
-    if (late_name == NULL || t_name == NULL) {
+    crc_init();
+    struct {
+        PyObject **slot;
+        const char *text;
+    } interned[] = {
+        {&late_name, "late"},
+        {&t_name, "t"},
+        {&hour_name, "hour"},
+        {&weekday_name, "weekday"},
+        {&utc_offset_name, "utc_offset"},
+        {&merchant_id_name, "merchant_id"},
+        {&rk_names.payload, "payload"},
+        {&rk_names.direction, "direction"},
+        {&rk_names.amount, "amount"},
+        {&rk_names.location, "location"},
+        {&rk_names.lat, "lat"},
+        {&rk_names.lon, "lon"},
+        {&rk_names.country, "country"},
+        {&rk_names.device_id, "device_id"},
+        {&rk_names.debit, "debit"},
+    };
+    for (size_t i = 0; i < sizeof interned / sizeof interned[0]; i++) {
+        *interned[i].slot = PyUnicode_InternFromString(interned[i].text);
+        if (*interned[i].slot == NULL) {
+            return -1;
+        }
+    }
+    if (PyType_Ready(&FamilyKernelType) < 0) {
         return -1;
     }
     return PyModule_AddFunctions(module, fold_methods);

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 
 class Kernels(Protocol):
-    """What ``_kernels`` exports: the per-event shell, the primitives, then one update per
-    compiled family."""
+    """What ``_kernels`` exports: the per-event shell, the primitives, and the compiled updates
+    of families (``family_kernel``: each family's ``compiled`` names its kernel and constants)."""
 
     def event_clock(self, timestamp: dt.datetime, /) -> tuple[float, float, int, float]: ...
 
@@ -57,75 +57,9 @@ class Kernels(Protocol):
         self, state: State, offset: int, capacity: int, rate: float, key: float, t: float, /
     ) -> bool: ...
 
-    def activity_update(
-        self,
-        state: State,
-        offset: int,
-        count_rates: Sequence[float],
-        gap_rates: Sequence[float],
-        t: float,
-        late: bool,
-        /,
-    ) -> None: ...
-
-    def spending_update(
-        self,
-        state: State,
-        offset: int,
-        rates: Sequence[float],
-        baseline_rates: Sequence[float],
-        amount: float,
-        t: float,
-        /,
-    ) -> None: ...
-
-    def habits_update(
-        self,
-        state: State,
-        offset: int,
-        rates: Sequence[float],
-        hour: float,
-        weekday: float,
-        t: float,
-        /,
-    ) -> None: ...
-
-    def geo_update(
-        self,
-        state: State,
-        offset: int,
-        rates: Sequence[float],
-        lat: float,
-        lon: float,
-        t: float,
-        earth_radius_km: float,
-        min_speed_interval_s: float,
-        /,
-    ) -> None: ...
-
-    def novelty_update(
-        self,
-        state: State,
-        offset: int,
-        rates: Sequence[float],
-        sets: Sequence[float],
-        merchant: float,
-        device: float,
-        country: float,
-        t: float,
-        late: bool,
-        /,
-    ) -> None: ...
-
-    def rhythm_update(
-        self,
-        state: State,
-        offset: int,
-        params: Sequence[float],
-        local_time: float,
-        amount: float,
-        /,
-    ) -> None: ...
+    def family_kernel(
+        self, name: str, size: int, groups: Sequence[Sequence[float]], /
+    ) -> Updater: ...
 
 
 def _load() -> Kernels | None:

@@ -89,12 +89,7 @@ class ActivityRhythm(Family):
         ]
 
     def compiled(self, kernels: Kernels) -> Updater:
-        fold = kernels.activity_update
-
-        def update(state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
-            fold(state, offset, _COUNT_RATES, _GAP_RATES, ctx.t, ctx.late)
-
-        return update
+        return kernels.family_kernel(self.name, self.size, (_COUNT_RATES, _GAP_RATES))
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         t = ctx.t

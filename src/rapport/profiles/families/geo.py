@@ -68,15 +68,8 @@ class Geography(Family):
         ]
 
     def compiled(self, kernels: Kernels) -> Updater:
-        fold = kernels.geo_update
-
-        def update(state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
-            location = event.location
-            if location is not None and location.lat is not None and location.lon is not None:
-                lat, lon = location.lat, location.lon
-                fold(state, offset, _RATES, lat, lon, ctx.t, EARTH_RADIUS_KM, _MIN_SPEED_INTERVAL_S)
-
-        return update
+        constants = (EARTH_RADIUS_KM, _MIN_SPEED_INTERVAL_S)
+        return kernels.family_kernel(self.name, self.size, (_RATES, constants))
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         location = event.location

@@ -70,12 +70,7 @@ class TimeHabits(Family):
         ]
 
     def compiled(self, kernels: Kernels) -> Updater:
-        fold = kernels.habits_update
-
-        def update(state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
-            fold(state, offset, _RATES, ctx.hour, ctx.weekday, ctx.t)
-
-        return update
+        return kernels.family_kernel(self.name, self.size, (_RATES,))
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         hour_angle = ctx.hour * _HOUR_ANGLE

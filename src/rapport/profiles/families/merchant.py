@@ -7,12 +7,16 @@ the transaction: that is when the bank learns it, so a replay never knows it ear
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from rapport.events.model import BaseEvent, FraudReportEvent, TransactionEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, HOUR, block_add, block_read, block_size, rates, ratio
-from rapport.profiles.family import FIRST_EVENT, Family, FoldContext
+from rapport.profiles.family import FIRST_EVENT, Family, FoldContext, Updater
 from rapport.profiles.state import State
+
+if TYPE_CHECKING:
+    from rapport.profiles.native import Kernels
 
 _TRAFFIC_RATES = rates(HOUR, DAY, 30 * DAY)
 _TRAFFIC_STATS = 4  # transactions, amount, log amount, small amounts
@@ -57,6 +61,9 @@ class MerchantTraffic(Family):
             ),
             s("merchant_age_days", "Days since the merchant's first transaction", "days"),
         ]
+
+    def compiled(self, kernels: Kernels) -> Updater:
+        return kernels.family_kernel(self.name, self.size, (_TRAFFIC_RATES, (SMALL_AMOUNT,)))
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         assert isinstance(event, TransactionEvent)

@@ -102,24 +102,7 @@ class Novelty(Family):
         _COUNTRIES.init(state, offset + self._C)
 
     def compiled(self, kernels: Kernels) -> Updater:
-        fold = kernels.novelty_update
-
-        def update(state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
-            merchant, device, location = ctx.merchant_id, event.device_id, event.location
-            country = None if location is None else location.country
-            fold(
-                state,
-                offset,
-                _RATES,
-                _KERNEL_SETS,
-                _NONE if merchant is None else stable_hash(merchant),
-                _NONE if device is None else stable_hash(device),
-                _NONE if country is None else stable_hash(country),
-                ctx.t,
-                ctx.late,
-            )
-
-        return update
+        return kernels.family_kernel(self.name, self.size, (_RATES, _KERNEL_SETS))
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         t = ctx.t

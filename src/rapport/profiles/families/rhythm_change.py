@@ -141,15 +141,7 @@ class RhythmChange(Family):
         DETECTOR.reset(state, offset + self._PH)
 
     def compiled(self, kernels: Kernels) -> Updater:
-        fold = kernels.rhythm_update
-
-        def update(state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
-            assert isinstance(event, TransactionEvent)
-            if event.payload.direction == "debit":
-                local = _local_time(event, ctx)
-                fold(state, offset, _KERNEL_PARAMS, local, event.payload.amount)
-
-        return update
+        return kernels.family_kernel(self.name, self.size, (_KERNEL_PARAMS,))
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         assert isinstance(event, TransactionEvent)

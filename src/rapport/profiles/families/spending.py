@@ -75,15 +75,7 @@ class Spending(Family):
         ]
 
     def compiled(self, kernels: Kernels) -> Updater:
-        fold = kernels.spending_update
-
-        def update(state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
-            assert isinstance(event, TransactionEvent)
-            payload = event.payload
-            if payload.direction == "debit":
-                fold(state, offset, _RATES, _BASELINE_RATES, payload.amount, ctx.t)
-
-        return update
+        return kernels.family_kernel(self.name, self.size, (_RATES, _BASELINE_RATES))
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         assert isinstance(event, TransactionEvent)
