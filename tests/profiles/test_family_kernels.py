@@ -124,6 +124,8 @@ def _seeded_stream(count: int, customers: int, seed: int) -> list[dict[str, Any]
         customer = int(event["customer_id"][1:])
         scale = 2.0 if index > count // 2 and customer % 2 == 0 else 0.0
         kind = rng.choice(["transaction"] * 4 + ["login", "page_view"])
+        if kind == "login" and rng.random() < 0.3:
+            kind = "statement"
         event["type"] = kind
         if kind == "transaction":
             debit = rng.random() < 0.85
@@ -132,7 +134,27 @@ def _seeded_stream(count: int, customers: int, seed: int) -> list[dict[str, Any]
                 "currency": "EUR",
                 "direction": "debit" if debit else "credit",
                 "balance_after": round(rng.uniform(-2_000, 30_000), 2),
-                **({"merchant_id": f"m{rng.randrange(customers)}", "mcc": "5411"} if debit else {}),
+                **(
+                    {
+                        "merchant_id": f"m{rng.randrange(customers)}",
+                        **rng.choice(
+                            [
+                                {"mcc": "5411"},
+                                {"mcc": "5812"},
+                                {"mcc": "4111"},
+                                {"category": "Rent"},
+                            ]
+                        ),
+                    }
+                    if debit
+                    else {"category": rng.choice(["Salary", "pension", "transfer"])}
+                ),
+            }
+        elif kind == "statement":
+            event["payload"] = {
+                "account_id": "card",
+                "balance": round(rng.uniform(-500, 5_000), 2),
+                "credit_limit": rng.choice([0.0, 1_000.0, 5_000.0]),
             }
         elif kind == "login":
             event["payload"] = {"success": rng.random() < 0.9}

@@ -80,6 +80,7 @@ struct FamilyKernel {
     vectorcallfunc vectorcall;
     FamilyFn fold;
     Py_ssize_t span; /* the floats fold touches from the family's offset */
+    PyObject *objects; /* a tuple: the classes, words or functions the kernel needs */
     int groups;
     Py_ssize_t count[MAX_GROUPS];
     const double *group[MAX_GROUPS];
@@ -94,13 +95,58 @@ typedef struct {
     Py_ssize_t (*span)(const FamilyKernel *k);
 } FamilyEntry;
 
-/* The family kernels (_kernels_families.c), ending with a NULL name. */
-extern const FamilyEntry rk_families[];
+/* The family kernels (_kernels_families.c and _kernels_money.c), each list ending with a NULL
+ * name. */
+extern const FamilyEntry rk_customer_families[];
+extern const FamilyEntry rk_money_families[];
+
+/* -1 with a ValueError unless the kernel has that many groups of numbers. */
+int rk_expect_groups(const FamilyKernel *k, int groups, const char *family);
+
+/* Whether a transaction event's payload is a debit (1), a credit (0), or -1 on error; its
+ * amount in *amount. */
+int rk_debit_amount(const FoldEvent *e, double *amount);
+
+/* Python's max(a, b) and min(a, b) for floats: the first argument unless the second beats it. */
+static inline double
+py_max(double a, double b)
+{
+    return b > a ? b : a;
+}
+
+static inline double
+py_min(double a, double b)
+{
+    return b < a ? b : a;
+}
+
+/* Python's x ** y: libm's pow. Called through a pointer because compilers rewrite pow(x, 2.0)
+ * as x * x, which is not always libm's pow (glibc's pow is not correctly rounded everywhere):
+ * about one profile in two thousand differed in its last bit before this. */
+static double (*volatile const libm_pow)(double, double) = pow;
+
+/* Python's math.radians. */
+static inline double
+radians(double degrees)
+{
+    return degrees * (M_PI / 180.0);
+}
+
+
+/* The number of floats a decayed block of stats statistics over count rates takes. */
+static inline Py_ssize_t
+block_span(Py_ssize_t stats, Py_ssize_t rates)
+{
+    return 1 + stats * rates;
+}
+
+
 
 /* Interned attribute names and constants the kernels read events with. */
 typedef struct {
     PyObject *payload, *direction, *amount, *location, *lat, *lon, *country, *device_id;
-    PyObject *debit;
+    PyObject *balance_after, *balance, *credit_limit, *mcc, *category, *is_fraud;
+    PyObject *debit, *credit;
 } Names;
 extern Names rk_names;
 

@@ -1,46 +1,14 @@
-/* Family kernels: each is its family's Python update in C, reading the event's fields itself,
+/* Family kernels of a customer's activity, spending, habits, places and rhythm (the money
+ * families are in _kernels_money.c): each is its family's Python update in C, reading the event's fields itself,
  * so that fold_event calls it without entering Python. Half-lives and other constants come in
  * as groups of numbers from the family's module (Family.compiled), so the two sides share one
  * definition of each. See _kernels.c for what "the same bits" asks of them.
  */
 #include "_kernels.h"
 
-/* Python's max(a, b) and min(a, b) for floats: the first argument unless the second beats it. */
-static inline double
-py_max(double a, double b)
-{
-    return b > a ? b : a;
-}
-
-static inline double
-py_min(double a, double b)
-{
-    return b < a ? b : a;
-}
-
-/* Python's x ** y: libm's pow. Called through a pointer because compilers rewrite pow(x, 2.0)
- * as x * x, which is not always libm's pow (glibc's pow is not correctly rounded everywhere):
- * about one profile in two thousand differed in its last bit before this. */
-static double (*volatile const libm_pow)(double, double) = pow;
-
-/* Python's math.radians. */
-static inline double
-radians(double degrees)
-{
-    return degrees * (M_PI / 180.0);
-}
-
-
-/* The number of floats a decayed block of stats statistics over count rates takes. */
-static inline Py_ssize_t
-block_span(Py_ssize_t stats, Py_ssize_t rates)
-{
-    return 1 + stats * rates;
-}
-
 /* -1 with a ValueError unless the kernel has groups groups. */
-static int
-expect_groups(const FamilyKernel *k, int groups, const char *family)
+int
+rk_expect_groups(const FamilyKernel *k, int groups, const char *family)
 {
     if (k->groups != groups) {
         PyErr_Format(PyExc_ValueError, "%s takes %d groups of numbers, not %d", family, groups,
@@ -52,8 +20,8 @@ expect_groups(const FamilyKernel *k, int groups, const char *family)
 
 /* Whether the transaction event's payload is a debit (1), a credit (0), or -1 on error; its
  * amount in *amount. */
-static int
-debit_amount(const FoldEvent *e, double *amount)
+int
+rk_debit_amount(const FoldEvent *e, double *amount)
 {
     PyObject *payload = PyObject_GetAttr(e->event, rk_names.payload);
     if (payload == NULL) {
@@ -84,7 +52,7 @@ enum { ACT_LAST, ACT_GAP, ACT_COUNTS };
 static Py_ssize_t
 activity_span(const FamilyKernel *k)
 {
-    if (expect_groups(k, 2, "activity") < 0) {
+    if (rk_expect_groups(k, 2, "activity") < 0) {
         return -1;
     }
     return ACT_COUNTS + block_span(1, k->count[0]) + block_span(3, k->count[1]);
@@ -116,7 +84,7 @@ enum { SP_AMOUNT, SP_TIME, SP_SUMS };
 static Py_ssize_t
 spending_span(const FamilyKernel *k)
 {
-    if (expect_groups(k, 2, "spending") < 0) {
+    if (rk_expect_groups(k, 2, "spending") < 0) {
         return -1;
     }
     return SP_SUMS + block_span(2, k->count[0]) + block_span(3, k->count[1]);
@@ -126,7 +94,7 @@ static int
 spending_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
 {
     double amount;
-    int debit = debit_amount(e, &amount);
+    int debit = rk_debit_amount(e, &amount);
     if (debit <= 0) {
         return debit;
     }
@@ -150,7 +118,7 @@ enum { HB_HOUR, HB_DAY, HB_TIME, HB_BLOCK, HB_STATS = 6 };
 static Py_ssize_t
 habits_span(const FamilyKernel *k)
 {
-    if (expect_groups(k, 1, "habits") < 0) {
+    if (rk_expect_groups(k, 1, "habits") < 0) {
         return -1;
     }
     return HB_BLOCK + block_span(HB_STATS, k->count[0]);
@@ -186,7 +154,7 @@ enum { GEO_LAT, GEO_LON, GEO_TIME, GEO_DIST, GEO_SPEED, GEO_HOME };
 static Py_ssize_t
 geo_span(const FamilyKernel *k)
 {
-    if (expect_groups(k, 2, "geo") < 0) {
+    if (rk_expect_groups(k, 2, "geo") < 0) {
         return -1;
     }
     if (k->count[1] != 2) {
@@ -247,7 +215,7 @@ enum { NV_FLAGS, NV_SETS = 3, NV_STATS = 6 };
 static Py_ssize_t
 novelty_span(const FamilyKernel *k)
 {
-    if (expect_groups(k, 2, "novelty") < 0) {
+    if (rk_expect_groups(k, 2, "novelty") < 0) {
         return -1;
     }
     if (k->count[1] != 6) {
@@ -415,7 +383,7 @@ rhythm_observe(double *s, const double *p, double x, double day)
 static Py_ssize_t
 rhythm_span(const FamilyKernel *k)
 {
-    if (expect_groups(k, 1, "rhythm_change") < 0) {
+    if (rk_expect_groups(k, 1, "rhythm_change") < 0) {
         return -1;
     }
     if (k->count[0] != P_COUNT) {
@@ -430,7 +398,7 @@ static int
 rhythm_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
 {
     double amount;
-    int debit = debit_amount(e, &amount);
+    int debit = rk_debit_amount(e, &amount);
     if (debit <= 0) {
         return debit;
     }
@@ -458,39 +426,12 @@ rhythm_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
     return 0;
 }
 
-/* MerchantTraffic: groups rates, (the largest small amount,). */
-static Py_ssize_t
-merchant_traffic_span(const FamilyKernel *k)
-{
-    if (expect_groups(k, 2, "merchant_traffic") < 0) {
-        return -1;
-    }
-    if (k->count[1] != 1) {
-        PyErr_SetString(PyExc_ValueError, "merchant_traffic: the largest small amount");
-        return -1;
-    }
-    return block_span(4, k->count[0]);
-}
-
-static int
-merchant_traffic_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
-{
-    double amount;
-    if (debit_amount(e, &amount) < 0) {
-        return -1;
-    }
-    double x[4] = {1.0, amount, log1p(amount), amount <= k->group[1][0] ? 1.0 : 0.0};
-    rk_add_block(s, k->group[0], k->count[0], x, 4, e->t);
-    return 0;
-}
-
-const FamilyEntry rk_families[] = {
+const FamilyEntry rk_customer_families[] = {
     {"activity", activity_fold, activity_span},
     {"spending", spending_fold, spending_span},
     {"habits", habits_fold, habits_span},
     {"geo", geo_fold, geo_span},
     {"novelty", novelty_fold, novelty_span},
     {"rhythm_change", rhythm_fold, rhythm_span},
-    {"merchant_traffic", merchant_traffic_fold, merchant_traffic_span},
     {NULL, NULL, NULL},
 };

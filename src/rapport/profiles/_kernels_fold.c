@@ -218,29 +218,51 @@ family_kernel_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyO
     Py_RETURN_NONE;
 }
 
+static void
+family_kernel_dealloc(PyObject *self)
+{
+    Py_XDECREF(((FamilyKernel *)self)->objects);
+    PyObject_Free(self);
+}
+
 static PyTypeObject FamilyKernelType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "rapport.profiles._kernels.FamilyKernel",
     .tp_basicsize = sizeof(FamilyKernel),
+    .tp_dealloc = family_kernel_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_vectorcall_offset = offsetof(FamilyKernel, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_doc = "A family's compiled update: kernel(state, offset, event, ctx).",
 };
 
-/* family_kernel(name, size, groups): the compiled update of the named family, whose floats are
- * size long, folding with the given groups of numbers. */
+/* family_kernel(name, size, groups, objects=()): the compiled update of the named family, whose
+ * floats are size long, folding with the given groups of numbers and tuple of objects. */
 static PyObject *
 family_kernel(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    CHECK_NARGS("family_kernel", 3);
+    if (nargs != 3 && nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "family_kernel takes 3 or 4 arguments, got %zd", nargs);
+        return NULL;
+    }
+    PyObject *objects = nargs == 4 ? args[3] : NULL;
+    if (objects != NULL && !PyTuple_Check(objects)) {
+        PyErr_SetString(PyExc_TypeError, "objects must be a tuple");
+        return NULL;
+    }
     const char *name = PyUnicode_AsUTF8(args[0]);
     if (name == NULL) {
         return NULL;
     }
-    const FamilyEntry *entry = rk_families;
+    const FamilyEntry *entry = rk_customer_families;
     while (entry->name != NULL && strcmp(entry->name, name) != 0) {
         entry++;
+    }
+    if (entry->name == NULL) {
+        entry = rk_money_families;
+        while (entry->name != NULL && strcmp(entry->name, name) != 0) {
+            entry++;
+        }
     }
     if (entry->name == NULL) {
         PyErr_Format(PyExc_ValueError, "no family kernel is named %R", args[0]);
@@ -267,6 +289,12 @@ family_kernel(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     k->vectorcall = family_kernel_call;
     k->fold = entry->fold;
+    k->objects = objects != NULL ? Py_NewRef(objects) : PyTuple_New(0);
+    if (k->objects == NULL) {
+        Py_DECREF(groups);
+        Py_DECREF(k);
+        return NULL;
+    }
     k->groups = (int)group_count;
     double *cursor = k->params;
     for (Py_ssize_t i = 0; i < group_count; i++) {
@@ -457,7 +485,14 @@ rk_add_fold_functions(PyObject *module)
         {&rk_names.lon, "lon"},
         {&rk_names.country, "country"},
         {&rk_names.device_id, "device_id"},
+        {&rk_names.balance_after, "balance_after"},
+        {&rk_names.balance, "balance"},
+        {&rk_names.credit_limit, "credit_limit"},
+        {&rk_names.mcc, "mcc"},
+        {&rk_names.category, "category"},
+        {&rk_names.is_fraud, "is_fraud"},
         {&rk_names.debit, "debit"},
+        {&rk_names.credit, "credit"},
     };
     for (size_t i = 0; i < sizeof interned / sizeof interned[0]; i++) {
         *interned[i].slot = PyUnicode_InternFromString(interned[i].text);

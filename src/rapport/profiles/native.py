@@ -58,7 +58,12 @@ class Kernels(Protocol):
     ) -> bool: ...
 
     def family_kernel(
-        self, name: str, size: int, groups: Sequence[Sequence[float]], /
+        self,
+        name: str,
+        size: int,
+        groups: Sequence[Sequence[float]],
+        objects: tuple[object, ...] = (),
+        /,
     ) -> Updater: ...
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rapport.events.model import BaseEvent, StatementEvent, TransactionEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates, ratio
 from rapport.profiles.families.income import looks_like_salary
-from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.family import Family, FoldContext, Updater
 from rapport.profiles.state import State
+
+if TYPE_CHECKING:
+    from rapport.profiles.native import Kernels
 
 _BALANCE_RATES = rates(7 * DAY, 30 * DAY)
 _BALANCE_STATS = 3  # observations, balance, overdrawn observations
@@ -65,6 +70,14 @@ class Balance(Family):
             s("credit_limit_last", "Credit limit at the latest statement", "currency"),
             s("days_since_statement", "Days since the latest statement", "days"),
         ]
+
+    def compiled(self, kernels: Kernels) -> Updater:
+        return kernels.family_kernel(
+            self.name,
+            self.size,
+            (_BALANCE_RATES, _SLOW_RATES),
+            (TransactionEvent, StatementEvent, looks_like_salary),
+        )
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         t = ctx.t

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from math import exp
+from typing import TYPE_CHECKING
 
 from rapport.events.model import BaseEvent, TransactionEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, rates, ratio
 from rapport.profiles.families.mcc import GROUPS, group_of
-from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.family import Family, FoldContext, Updater
 from rapport.profiles.state import State
+
+if TYPE_CHECKING:
+    from rapport.profiles.native import Kernels
 
 _HALF_LIVES = (("7d", 7 * DAY), ("30d", 30 * DAY))
 _RATES = rates(*(h for _, h in _HALF_LIVES))
@@ -41,6 +45,10 @@ class CategoryShares(Family):
             for label, _ in _HALF_LIVES
             for group in GROUPS
         ]
+
+    def compiled(self, kernels: Kernels) -> Updater:
+        groups = (_RATES, (float(len(GROUPS)),))
+        return kernels.family_kernel(self.name, self.size, groups, (group_of,))
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         assert isinstance(event, TransactionEvent)

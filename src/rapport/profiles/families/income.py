@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from rapport.events.model import BaseEvent, TransactionEvent, TransactionPayload
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, decayed_mean_std, rates
-from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.family import Family, FoldContext, Updater
 from rapport.profiles.state import State
+
+if TYPE_CHECKING:
+    from rapport.profiles.native import Kernels
 
 _RATES = rates(30 * DAY, 90 * DAY)
 _STATS = 4  # credits, credit amount, salary credits, salary amount
@@ -85,6 +89,10 @@ class Income(Family):
                 order_independent=False,
             ),
         ]
+
+    def compiled(self, kernels: Kernels) -> Updater:
+        groups = (_RATES, _REGULARITY_RATES)
+        return kernels.family_kernel(self.name, self.size, groups, (looks_like_salary,))
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         assert isinstance(event, TransactionEvent)

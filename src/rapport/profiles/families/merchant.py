@@ -125,6 +125,10 @@ class MerchantRisk(Family):
             ),
         ]
 
+    def compiled(self, kernels: Kernels) -> Updater:
+        classes = (TransactionEvent, FraudReportEvent)
+        return kernels.family_kernel(self.name, self.size, (_RISK_RATES,), classes)
+
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         t = ctx.t
         if isinstance(event, TransactionEvent):
