@@ -88,7 +88,8 @@ def assert_same_bits(events: list[Any]) -> None:
 
 
 def test_the_hot_families_have_kernels() -> None:
-    hot = {"activity", "spending", "habits", "geo", "novelty", "rhythm_change", "merchant_traffic"}
+    hot = {"activity", "spending", "habits", "geo", "novelty", "rhythm_change", "device_usage"}
+    hot |= {"merchant_traffic", "merchant_risk", "balance", "income", "categories"}
     assert hot <= set(compiled_families())
 
 

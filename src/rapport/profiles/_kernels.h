@@ -146,6 +146,7 @@ block_span(Py_ssize_t stats, Py_ssize_t rates)
 typedef struct {
     PyObject *payload, *direction, *amount, *location, *lat, *lon, *country, *device_id;
     PyObject *balance_after, *balance, *credit_limit, *mcc, *category, *is_fraud;
+    PyObject *customer_id, *success;
     PyObject *debit, *credit;
 } Names;
 extern Names rk_names;

@@ -1,5 +1,5 @@
-/* Family kernels of a customer's activity, spending, habits, places and rhythm (the money
- * families are in _kernels_money.c): each is its family's Python update in C, reading the event's fields itself,
+/* Family kernels of a customer's activity, spending, habits, places and rhythm, and of a
+ * device's use (the money families are in _kernels_money.c): each is its family's Python update in C, reading the event's fields itself,
  * so that fold_event calls it without entering Python. Half-lives and other constants come in
  * as groups of numbers from the family's module (Family.compiled), so the two sides share one
  * definition of each. See _kernels.c for what "the same bits" asks of them.
@@ -426,6 +426,73 @@ rhythm_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
     return 0;
 }
 
+/* DeviceUsage: groups rates, (capacity, rate) of the customer and country recency sets;
+ * objects LoginEvent. */
+static Py_ssize_t
+device_span(const FamilyKernel *k)
+{
+    if (rk_expect_groups(k, 2, "device_usage") < 0) {
+        return -1;
+    }
+    const double *sets = k->group[1];
+    if (k->count[1] != 4 || PyTuple_GET_SIZE(k->objects) != 1) {
+        PyErr_SetString(PyExc_ValueError, "device_usage: two recency sets and LoginEvent");
+        return -1;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (!(sets[2 * i] >= 1 && sets[2 * i] <= 4096) || sets[2 * i] != floor(sets[2 * i])) {
+            PyErr_SetString(PyExc_ValueError, "sets: a capacity is a whole number, 1 to 4096");
+            return -1;
+        }
+    }
+    return 2 + 2 * (Py_ssize_t)sets[0] + 2 * (Py_ssize_t)sets[2] + block_span(3, k->count[0]);
+}
+
+static int
+device_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
+{
+    const double *sets = k->group[1];
+    Py_ssize_t customers = (Py_ssize_t)sets[0], countries = (Py_ssize_t)sets[2];
+    double *country_set = s + 1 + 2 * customers, *block = country_set + 1 + 2 * countries;
+    double t = e->t, customer, country = NAN;
+    PyObject *customer_id = PyObject_GetAttr(e->event, rk_names.customer_id);
+    if (customer_id == NULL) {
+        return -1;
+    }
+    int failed = identifier_key(customer_id, &customer);
+    Py_DECREF(customer_id);
+    PyObject *location = failed ? NULL : PyObject_GetAttr(e->event, rk_names.location);
+    if (location == NULL) {
+        return -1;
+    }
+    if (location != Py_None) {
+        PyObject *name = PyObject_GetAttr(location, rk_names.country);
+        failed = name == NULL || identifier_key(name, &country) < 0;
+        Py_XDECREF(name);
+    }
+    Py_DECREF(location);
+    double failed_login = 0.0;
+    if (!failed && Py_TYPE(e->event) == (PyTypeObject *)PyTuple_GET_ITEM(k->objects, 0)) {
+        PyObject *payload = PyObject_GetAttr(e->event, rk_names.payload);
+        PyObject *success = payload == NULL ? NULL : PyObject_GetAttr(payload, rk_names.success);
+        int ok = success == NULL ? -1 : PyObject_IsTrue(success);
+        Py_XDECREF(success);
+        Py_XDECREF(payload);
+        failed = ok < 0;
+        failed_login = ok ? 0.0 : 1.0;
+    }
+    if (failed) {
+        return -1;
+    }
+    int known = rk_observe(s, customers, sets[1], customer, t);
+    if (!isnan(country)) {
+        rk_observe(country_set, countries, sets[3], country, t);
+    }
+    double x[3] = {1.0, failed_login, known ? 0.0 : 1.0};
+    rk_add_block(block, k->group[0], k->count[0], x, 3, t);
+    return 0;
+}
+
 const FamilyEntry rk_customer_families[] = {
     {"activity", activity_fold, activity_span},
     {"spending", spending_fold, spending_span},
@@ -433,5 +500,6 @@ const FamilyEntry rk_customer_families[] = {
     {"geo", geo_fold, geo_span},
     {"novelty", novelty_fold, novelty_span},
     {"rhythm_change", rhythm_fold, rhythm_span},
+    {"device_usage", device_fold, device_span},
     {NULL, NULL, NULL},
 };

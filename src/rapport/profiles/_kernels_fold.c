@@ -491,6 +491,8 @@ rk_add_fold_functions(PyObject *module)
         {&rk_names.mcc, "mcc"},
         {&rk_names.category, "category"},
         {&rk_names.is_fraud, "is_fraud"},
+        {&rk_names.customer_id, "customer_id"},
+        {&rk_names.success, "success"},
         {&rk_names.debit, "debit"},
         {&rk_names.credit, "credit"},
     };

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rapport.events.model import BaseEvent, LoginEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates
-from rapport.profiles.family import FIRST_EVENT, Family, FoldContext
+from rapport.profiles.family import FIRST_EVENT, Family, FoldContext, Updater
 from rapport.profiles.sketches import RecencySet, stable_hash
 from rapport.profiles.state import State
+
+if TYPE_CHECKING:
+    from rapport.profiles.native import Kernels
 
 _RATES = rates(DAY, 30 * DAY)
 _STATS = 3  # events, failed logins, events by a customer new to the device
@@ -65,6 +70,10 @@ class DeviceUsage(Family):
     def init(self, state: State, offset: int) -> None:
         _CUSTOMERS.init(state, offset + self._CUST)
         _COUNTRIES.init(state, offset + self._CTRY)
+
+    def compiled(self, kernels: Kernels) -> Updater:
+        sets = (_CUSTOMERS.capacity, _CUSTOMERS.rate, _COUNTRIES.capacity, _COUNTRIES.rate)
+        return kernels.family_kernel(self.name, self.size, (_RATES, sets), (LoginEvent,))
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         t = ctx.t
