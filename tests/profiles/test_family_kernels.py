@@ -90,6 +90,7 @@ def assert_same_bits(events: list[Any]) -> None:
 def test_the_hot_families_have_kernels() -> None:
     hot = {"activity", "spending", "habits", "geo", "novelty", "rhythm_change", "device_usage"}
     hot |= {"merchant_traffic", "merchant_risk", "balance", "income", "categories"}
+    hot |= {"engagement", "product_interest"}
     assert hot <= set(compiled_families())
 
 

@@ -95,10 +95,11 @@ typedef struct {
     Py_ssize_t (*span)(const FamilyKernel *k);
 } FamilyEntry;
 
-/* The family kernels (_kernels_families.c and _kernels_money.c), each list ending with a NULL
- * name. */
+/* The family kernels (_kernels_families.c, _kernels_money.c, _kernels_digital.c), each list
+ * ending with a NULL name. */
 extern const FamilyEntry rk_customer_families[];
 extern const FamilyEntry rk_money_families[];
+extern const FamilyEntry rk_digital_families[];
 
 /* -1 with a ValueError unless the kernel has that many groups of numbers. */
 int rk_expect_groups(const FamilyKernel *k, int groups, const char *family);
@@ -146,7 +147,7 @@ block_span(Py_ssize_t stats, Py_ssize_t rates)
 typedef struct {
     PyObject *payload, *direction, *amount, *location, *lat, *lon, *country, *device_id;
     PyObject *balance_after, *balance, *credit_limit, *mcc, *category, *is_fraud;
-    PyObject *customer_id, *success;
+    PyObject *customer_id, *success, *session_id, *page, *dwell_ms;
     PyObject *debit, *credit;
 } Names;
 extern Names rk_names;

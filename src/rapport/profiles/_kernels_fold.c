@@ -254,17 +254,14 @@ family_kernel(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (name == NULL) {
         return NULL;
     }
-    const FamilyEntry *entry = rk_customer_families;
-    while (entry->name != NULL && strcmp(entry->name, name) != 0) {
-        entry++;
-    }
-    if (entry->name == NULL) {
-        entry = rk_money_families;
-        while (entry->name != NULL && strcmp(entry->name, name) != 0) {
-            entry++;
+    const FamilyEntry *tables[] = {rk_customer_families, rk_money_families, rk_digital_families};
+    const FamilyEntry *entry = NULL;
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0] && entry == NULL; t++) {
+        for (entry = tables[t]; entry->name != NULL && strcmp(entry->name, name) != 0; entry++) {
         }
+        entry = entry->name == NULL ? NULL : entry;
     }
-    if (entry->name == NULL) {
+    if (entry == NULL) {
         PyErr_Format(PyExc_ValueError, "no family kernel is named %R", args[0]);
         return NULL;
     }
@@ -493,6 +490,9 @@ rk_add_fold_functions(PyObject *module)
         {&rk_names.is_fraud, "is_fraud"},
         {&rk_names.customer_id, "customer_id"},
         {&rk_names.success, "success"},
+        {&rk_names.session_id, "session_id"},
+        {&rk_names.page, "page"},
+        {&rk_names.dwell_ms, "dwell_ms"},
         {&rk_names.debit, "debit"},
         {&rk_names.credit, "credit"},
     };

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rapport.events.model import BaseEvent, LoginEvent, PageViewEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates, ratio
-from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.family import Family, FoldContext, Updater
 from rapport.profiles.sketches import stable_hash
 from rapport.profiles.state import State
+
+if TYPE_CHECKING:
+    from rapport.profiles.native import Kernels
 
 _LOGIN_RATES = rates(DAY, 7 * DAY, 30 * DAY)
 _LOGIN_STATS = 2  # logins, failed logins
@@ -80,6 +85,10 @@ class Engagement(Family):
             ),
             s("days_since_login", "Days since the latest successful login", "days"),
         ]
+
+    def compiled(self, kernels: Kernels) -> Updater:
+        objects = (LoginEvent, PageViewEvent, page_kind)
+        return kernels.family_kernel(self.name, self.size, (_LOGIN_RATES, _PAGE_RATES), objects)
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         t = ctx.t

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import TYPE_CHECKING
 
 from rapport.events.model import BaseEvent, PageViewEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates, ratio
-from rapport.profiles.family import Family, FoldContext
+from rapport.profiles.family import Family, FoldContext, Updater
 from rapport.profiles.state import State
+
+if TYPE_CHECKING:
+    from rapport.profiles.native import Kernels
 
 # Family -> word stems of its pages. Stems are prefixes of a path's words, chosen so that an
 # everyday word does not match by accident (no "holiday": payment holidays are hardship help).
@@ -67,6 +71,10 @@ class ProductInterest(Family):
             )
             for name, product in zip(FEATURES, PRODUCTS, strict=True)
         ]
+
+    def compiled(self, kernels: Kernels) -> Updater:
+        groups = (_RATES, (float(_STATS),))
+        return kernels.family_kernel(self.name, self.size, groups, (page_products,))
 
     def update(self, state: State, offset: int, event: BaseEvent, ctx: FoldContext) -> None:
         assert isinstance(event, PageViewEvent)
