@@ -131,11 +131,18 @@ class Admission:
         :func:`batch_merchants`): then admitting the candidates in order resolves the same
         merchants, so :meth:`run` can take these routes instead of working them out again.
         """
-        keys_for, merchant_for = self.fold.keys_for, self.merchant_for
+        keys_for = self.fold.keys_for
         routes: list[Route] = []
         for c in candidates:
-            merchant = merchant_for(c.event, merchants)
-            routes.append((merchant, keys_for(c.event, merchant)))
+            event = c.event
+            # merchant_for, inline: it runs once per event
+            if type(event) is TransactionEvent:
+                merchant = event.payload.merchant_id
+            elif type(event) is FraudReportEvent:
+                merchant = merchants.get(event.payload.transaction_event_id)
+            else:
+                merchant = None
+            routes.append((merchant, keys_for(event, merchant)))
         return routes
 
     def run(
