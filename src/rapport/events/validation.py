@@ -25,7 +25,8 @@ MAX_EVENT_BYTES = 16 * 1024
 
 RawEvent = bytes | str | dict[str, Any]
 
-_json_decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
+event_decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
+"""The v1 contract's JSON decoder (``parse_event`` explains what it refuses)."""
 _json_encoder = msgspec.json.Encoder()
 _any_decoder = msgspec.json.Decoder()
 _path_pattern = re.compile(
@@ -93,7 +94,7 @@ def parse_event(raw: RawEvent) -> Event:
             )
         )
     try:
-        return _json_decoder.decode(data)
+        return event_decoder.decode(data)
     except msgspec.ValidationError as error:
         raise EventRejectedError(_explain(str(error), data)) from None
     except UnicodeDecodeError as error:
