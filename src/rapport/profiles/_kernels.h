@@ -104,6 +104,12 @@ extern const FamilyEntry rk_digital_families[];
 /* -1 with a ValueError unless the kernel has that many groups of numbers. */
 int rk_expect_groups(const FamilyKernel *k, int groups, const char *family);
 
+/* -1 with a ValueError unless the kernel has that many objects. */
+int rk_expect_objects(const FamilyKernel *k, Py_ssize_t objects, const char *family);
+
+/* Whether the str attribute equals word: 1, 0, or -1 with an exception set. */
+int rk_attr_is(PyObject *obj, PyObject *name, PyObject *word);
+
 /* Whether a transaction event's payload is a debit (1), a credit (0), or -1 on error; its
  * amount in *amount. */
 int rk_debit_amount(const FoldEvent *e, double *amount);

@@ -31,8 +31,7 @@ engagement_span(const FamilyKernel *k)
     if (rk_expect_groups(k, 2, "engagement") < 0) {
         return -1;
     }
-    if (PyTuple_GET_SIZE(k->objects) != 3) {
-        PyErr_SetString(PyExc_ValueError, "engagement: LoginEvent, PageViewEvent, page_kind");
+    if (rk_expect_objects(k, 3, "engagement") < 0) {
         return -1;
     }
     return EN_LOGINS + block_span(2, k->count[0]) + block_span(5, k->count[1]);
@@ -105,9 +104,11 @@ product_interest_span(const FamilyKernel *k)
         return -1;
     }
     double stats = k->count[1] == 1 ? k->group[1][0] : -1;
-    if (!(stats >= 1 && stats <= MAX_TERMS) || stats != floor(stats) ||
-        PyTuple_GET_SIZE(k->objects) != 1) {
-        PyErr_SetString(PyExc_ValueError, "product_interest: 1 to 64 statistics, page_products");
+    if (rk_expect_objects(k, 1, "product_interest") < 0) {
+        return -1;
+    }
+    if (!(stats >= 1 && stats <= MAX_TERMS) || stats != floor(stats)) {
+        PyErr_SetString(PyExc_ValueError, "product_interest: 1 to 64 statistics");
         return -1;
     }
     return block_span((Py_ssize_t)stats, k->count[0]);

@@ -18,6 +18,31 @@ rk_expect_groups(const FamilyKernel *k, int groups, const char *family)
     return 0;
 }
 
+/* -1 with a ValueError unless the kernel has that many objects. */
+int
+rk_expect_objects(const FamilyKernel *k, Py_ssize_t objects, const char *family)
+{
+    if (PyTuple_GET_SIZE(k->objects) != objects) {
+        PyErr_Format(PyExc_ValueError, "%s takes %zd objects, not %zd", family, objects,
+                     PyTuple_GET_SIZE(k->objects));
+        return -1;
+    }
+    return 0;
+}
+
+/* Whether the str attribute equals word: 1, 0, or -1. */
+int
+rk_attr_is(PyObject *obj, PyObject *name, PyObject *word)
+{
+    PyObject *value = PyObject_GetAttr(obj, name);
+    if (value == NULL) {
+        return -1;
+    }
+    int equal = PyUnicode_Check(value) && PyUnicode_Compare(value, word) == 0;
+    Py_DECREF(value);
+    return equal;
+}
+
 /* Whether the transaction event's payload is a debit (1), a credit (0), or -1 on error; its
  * amount in *amount. */
 int
@@ -27,13 +52,11 @@ rk_debit_amount(const FoldEvent *e, double *amount)
     if (payload == NULL) {
         return -1;
     }
-    PyObject *direction = PyObject_GetAttr(payload, rk_names.direction);
-    if (direction == NULL) {
+    int debit = rk_attr_is(payload, rk_names.direction, rk_names.debit);
+    if (debit < 0) {
         Py_DECREF(payload);
         return -1;
     }
-    int debit = PyUnicode_Check(direction) && PyUnicode_Compare(direction, rk_names.debit) == 0;
-    Py_DECREF(direction);
     int found = rk_attr_double(payload, rk_names.amount, amount);
     Py_DECREF(payload);
     if (found < 0) {
@@ -435,8 +458,11 @@ device_span(const FamilyKernel *k)
         return -1;
     }
     const double *sets = k->group[1];
-    if (k->count[1] != 4 || PyTuple_GET_SIZE(k->objects) != 1) {
-        PyErr_SetString(PyExc_ValueError, "device_usage: two recency sets and LoginEvent");
+    if (rk_expect_objects(k, 1, "device_usage") < 0) {
+        return -1;
+    }
+    if (k->count[1] != 4) {
+        PyErr_SetString(PyExc_ValueError, "device_usage: two recency sets");
         return -1;
     }
     for (int i = 0; i < 2; i++) {

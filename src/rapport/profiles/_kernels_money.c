@@ -4,35 +4,11 @@
  */
 #include "_kernels.h"
 
-static int
-expect_objects(const FamilyKernel *k, Py_ssize_t objects, const char *family)
-{
-    if (PyTuple_GET_SIZE(k->objects) != objects) {
-        PyErr_Format(PyExc_ValueError, "%s takes %zd objects, not %zd", family, objects,
-                     PyTuple_GET_SIZE(k->objects));
-        return -1;
-    }
-    return 0;
-}
-
 /* Python's numerator / denominator if denominator > 1e-12 else 0.0 (decay.ratio). */
 static inline double
 ratio(double numerator, double denominator)
 {
     return denominator > 1e-12 ? numerator / denominator : 0.0;
-}
-
-/* Whether the str attribute equals word: 1, 0, or -1. */
-static int
-attr_is(PyObject *obj, PyObject *name, PyObject *word)
-{
-    PyObject *value = PyObject_GetAttr(obj, name);
-    if (value == NULL) {
-        return -1;
-    }
-    int equal = PyUnicode_Check(value) && PyUnicode_Compare(value, word) == 0;
-    Py_DECREF(value);
-    return equal;
 }
 
 /* A number attribute that may not be None: 0, or -1. */
@@ -52,7 +28,7 @@ attr_number(PyObject *obj, PyObject *name, double *out)
 static int
 salary_credit(PyObject *function, PyObject *payload)
 {
-    int credit = attr_is(payload, rk_names.direction, rk_names.credit);
+    int credit = rk_attr_is(payload, rk_names.direction, rk_names.credit);
     if (credit <= 0) {
         return credit;
     }
@@ -72,7 +48,7 @@ enum { BL_BAL, BL_BAL_T, BL_UTIL, BL_LIMIT, BL_STMT_T, BL_FAST };
 static Py_ssize_t
 balance_span(const FamilyKernel *k)
 {
-    if (rk_expect_groups(k, 2, "balance") < 0 || expect_objects(k, 3, "balance") < 0) {
+    if (rk_expect_groups(k, 2, "balance") < 0 || rk_expect_objects(k, 3, "balance") < 0) {
         return -1;
     }
     return BL_FAST + block_span(3, k->count[0]) + block_span(4, k->count[1]);
@@ -141,7 +117,7 @@ enum { IN_LAST_T, IN_LAST_AMOUNT, IN_CREDITS };
 static Py_ssize_t
 income_span(const FamilyKernel *k)
 {
-    if (rk_expect_groups(k, 2, "income") < 0 || expect_objects(k, 1, "income") < 0) {
+    if (rk_expect_groups(k, 2, "income") < 0 || rk_expect_objects(k, 1, "income") < 0) {
         return -1;
     }
     return IN_CREDITS + block_span(4, k->count[0]) + block_span(6, k->count[1]);
@@ -156,7 +132,7 @@ income_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
     }
     double amount;
     int salary = salary_credit(PyTuple_GET_ITEM(k->objects, 0), payload);
-    int credit = salary < 0 ? -1 : attr_is(payload, rk_names.direction, rk_names.credit);
+    int credit = salary < 0 ? -1 : rk_attr_is(payload, rk_names.direction, rk_names.credit);
     int failed = credit < 0 || (credit && attr_number(payload, rk_names.amount, &amount) < 0);
     Py_DECREF(payload);
     if (failed) {
@@ -192,7 +168,7 @@ income_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
 static Py_ssize_t
 categories_span(const FamilyKernel *k)
 {
-    if (rk_expect_groups(k, 2, "categories") < 0 || expect_objects(k, 1, "categories") < 0) {
+    if (rk_expect_groups(k, 2, "categories") < 0 || rk_expect_objects(k, 1, "categories") < 0) {
         return -1;
     }
     double groups = k->count[1] == 1 ? k->group[1][0] : -1;
@@ -212,7 +188,7 @@ categories_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
     }
     int result = -1;
     PyObject *mcc = NULL, *category = NULL, *group = NULL;
-    int debit = attr_is(payload, rk_names.direction, rk_names.debit);
+    int debit = rk_attr_is(payload, rk_names.direction, rk_names.debit);
     if (debit <= 0) {
         result = debit;
         goto done;
@@ -252,7 +228,7 @@ enum { MR_FRAUD_T, MR_BLOCK };
 static Py_ssize_t
 merchant_risk_span(const FamilyKernel *k)
 {
-    if (rk_expect_groups(k, 1, "merchant_risk") < 0 || expect_objects(k, 2, "merchant_risk") < 0) {
+    if (rk_expect_groups(k, 1, "merchant_risk") < 0 || rk_expect_objects(k, 2, "merchant_risk") < 0) {
         return -1;
     }
     return MR_BLOCK + block_span(3, k->count[0]);
@@ -316,8 +292,6 @@ merchant_traffic_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
     rk_add_block(s, k->group[0], k->count[0], x, 4, e->t);
     return 0;
 }
-
-/* -1 with a ValueError unless the kernel has objects objects. */
 
 const FamilyEntry rk_money_families[] = {
     {"merchant_traffic", merchant_traffic_fold, merchant_traffic_span},

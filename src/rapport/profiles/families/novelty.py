@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from rapport.events.model import BaseEvent
 from rapport.profiles.catalog import Entity, FeatureSpec
 from rapport.profiles.decay import DAY, block_add, block_read, block_size, rates, ratio
@@ -24,7 +22,6 @@ _FAMILIAR_WEIGHT = 0.25
 _KERNEL_SETS = tuple(
     x for s in (_MERCHANTS, _DEVICES, _COUNTRIES) for x in (float(s.capacity), s.rate)
 )
-_NONE = math.nan
 
 
 class Novelty(Family):

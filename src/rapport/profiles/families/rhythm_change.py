@@ -86,7 +86,7 @@ DETECTOR = PageHinkley(MIN_DAYS, DELTA, THRESHOLD, ALPHA)
 _KERNEL_PARAMS = (WARMUP_DAYS, MAX_GAP_DAYS, _MIN_SCALE, MIN_DAYS, DELTA, THRESHOLD, ALPHA)
 
 
-def _local_time(event: BaseEvent, ctx: FoldContext) -> float:
+def _local_time(ctx: FoldContext) -> float:
     """Event time shifted by its own zone's offset, so that days split at local midnight."""
     return ctx.t + ctx.utc_offset
 
@@ -147,7 +147,7 @@ class RhythmChange(Family):
         assert isinstance(event, TransactionEvent)
         if event.payload.direction != "debit":
             return
-        day = float(math.floor(_local_time(event, ctx) / DAY))
+        day = float(math.floor(_local_time(ctx) / DAY))
         open_day = state[offset + self._DAY]
         if open_day == 0.0:
             state[offset + self._DAY] = day
