@@ -270,7 +270,8 @@ PyMODINIT_FUNC
 PyInit__kernels(void)
 {
     PyObject *created = PyModule_Create(&module);
-    if (created != NULL && rk_add_fold_functions(created) < 0) {
+    if (created != NULL &&
+        (rk_add_fold_functions(created) < 0 || rk_add_admit_functions(created) < 0)) {
         Py_DECREF(created);
         return NULL;
     }

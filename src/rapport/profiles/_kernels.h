@@ -165,7 +165,22 @@ int rk_attr_double(PyObject *obj, PyObject *name, double *out);
  * with an exception set. */
 double rk_stable_hash(PyObject *text);
 
+/* An event timestamp's epoch seconds, local hour, weekday (Monday = 0) and zone offset. */
+typedef struct {
+    double t, hour, utc_offset;
+    long weekday;
+} EventClock;
+
+/* fold.event_clock_reference of a datetime into *out: 0, or -1 with an exception set. */
+int rk_clock(PyObject *timestamp, EventClock *out);
+
+/* fold.fold_event_reference's loop over keys, with the event already read into e: 0, or -1. */
+int rk_fold_keys(PyObject *plan, PyObject *keys, PyObject *states, FoldEvent *e, PyObject *ctx);
+
 /* The per-event shell (_kernels_fold.c): adds event_clock, fold_event and family_kernel. */
 int rk_add_fold_functions(PyObject *module);
+
+/* Admission's common path (_kernels_admit.c): adds admitter. */
+int rk_add_admit_functions(PyObject *module);
 
 #endif

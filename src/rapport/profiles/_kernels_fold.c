@@ -44,14 +44,12 @@ delta_microseconds(PyObject *delta)
  * divides the whole microseconds of a timedelta by 10**6 as integers, which rounds once, as a
  * double division does while both are below 2**53; outside that, or for a naive timestamp
  * (which Python reads in the machine's zone), Python computes t itself. */
-static PyObject *
-event_clock(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+int
+rk_clock(PyObject *ts, EventClock *out)
 {
-    CHECK_NARGS("event_clock", 1);
-    PyObject *ts = args[0];
     if (!PyDateTime_Check(ts)) {
         PyErr_SetString(PyExc_TypeError, "event_clock takes a datetime");
-        return NULL;
+        return -1;
     }
     int hour = PyDateTime_DATE_GET_HOUR(ts);
     int minute = PyDateTime_DATE_GET_MINUTE(ts);
@@ -63,7 +61,7 @@ event_clock(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
     PyObject *offset = PyObject_CallMethod(ts, "utcoffset", NULL);
     if (offset == NULL) {
-        return NULL;
+        return -1;
     }
     double t;
     double utc_offset = 0.0;
@@ -72,7 +70,7 @@ event_clock(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (!PyDelta_Check(offset)) {
             Py_DECREF(offset);
             PyErr_SetString(PyExc_TypeError, "utcoffset() did not return a timedelta");
-            return NULL;
+            return -1;
         }
         long long offset_us = delta_microseconds(offset);
         utc_offset = (double)offset_us / 1e6;
@@ -90,15 +88,31 @@ event_clock(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (!exact) {
         PyObject *seconds = PyObject_CallMethod(ts, "timestamp", NULL);
         if (seconds == NULL) {
-            return NULL;
+            return -1;
         }
         t = PyFloat_AsDouble(seconds);
         Py_DECREF(seconds);
         if (t == -1.0 && PyErr_Occurred()) {
-            return NULL;
+            return -1;
         }
     }
-    return Py_BuildValue("(ddld)", t, local_hour, weekday, utc_offset);
+    out->t = t;
+    out->hour = local_hour;
+    out->weekday = weekday;
+    out->utc_offset = utc_offset;
+    return 0;
+}
+
+static PyObject *
+event_clock(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    CHECK_NARGS("event_clock", 1);
+    EventClock clock;
+    if (rk_clock(args[0], &clock) < 0) {
+        return NULL;
+    }
+    return Py_BuildValue("(ddld)", clock.t, clock.hour, clock.weekday, clock.utc_offset);
 }
 
 static PyObject *late_name; /* "late" */
@@ -388,8 +402,8 @@ fail:
 }
 
 /* Each key's state: fold_one with the plan's updaters for its entity. 0, or -1. */
-static int
-fold_keys(PyObject *plan, PyObject *keys, PyObject *states, FoldEvent *e, PyObject *ctx)
+int
+rk_fold_keys(PyObject *plan, PyObject *keys, PyObject *states, FoldEvent *e, PyObject *ctx)
 {
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
         PyObject *key = PyList_GET_ITEM(keys, i);
@@ -437,7 +451,7 @@ fold_event(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     Py_INCREF(keys);
-    int failed = fold_keys(plan, keys, states, &e, ctx);
+    int failed = rk_fold_keys(plan, keys, states, &e, ctx);
     Py_DECREF(keys);
     Py_DECREF(e.merchant);
     if (failed) {

@@ -25,7 +25,8 @@ from rapport.events.validation import (
     parse_event,
     raw_text,
 )
-from rapport.profiles.family import LAST_EVENT
+from rapport.profiles import native
+from rapport.profiles.family import LAST_EVENT, FoldContext
 from rapport.profiles.fold import EVENT_TYPE_OF, ProfileFold
 from rapport.profiles.state import State
 from rapport.store.protocols import DeadLetter, EventRecord, ProfileKey
@@ -119,12 +120,50 @@ def batch_merchants(candidates: Iterable[Candidate]) -> dict[str, str | None]:
     }
 
 
+@dataclass(slots=True)
+class _Run:
+    """One batch's admission: what it reads and extends, and what it hands back."""
+
+    known_digests: MutableMapping[str, str]
+    merchants: MutableMapping[str, str | None]
+    states: dict[ProfileKey, State]
+    new_state: Callable[[ProfileKey], State]
+    received_at: float
+    before_apply: Callable[[Candidate, State], None] | None
+    verdicts: list[Verdict] = field(default_factory=list)
+    records: list[EventRecord] = field(default_factory=list)
+    letters: list[DeadLetter] = field(default_factory=list)
+    touched: set[ProfileKey] = field(default_factory=set)
+
+
 class Admission:
-    """Applies candidates in order to in-memory states, with idempotency and the lateness bound."""
+    """Applies candidates in order to in-memory states, with idempotency and the lateness bound.
+
+    With the compiled kernels, a batch's new, timely events are admitted in C
+    (``Kernels.admitter``), which hands every other candidate (a duplicate, an id conflict, a
+    late event) back to :meth:`admit_one`, the reference, which words and dead-letters it.
+    """
 
     def __init__(self, fold: ProfileFold, allowed_lateness_seconds: float) -> None:
         self.fold = fold
-        self.lateness = allowed_lateness_seconds
+        self._lateness = allowed_lateness_seconds
+        kernels = fold.kernels
+        self._admit: native.Admit | None = None
+        if kernels is not None:
+            self._admit = kernels.admitter(
+                {cls: fold.plans[kind] for cls, kind in EVENT_TYPE_OF.items()},
+                dict(EVENT_TYPE_OF),
+                TransactionEvent,
+                allowed_lateness_seconds,
+                FoldContext,
+                Verdict,
+                EventRecord,
+            )
+
+    @property
+    def lateness(self) -> float:
+        """The lateness bound, seconds (fixed: the compiled path holds it too)."""
+        return self._lateness
 
     def merchant_for(self, event: BaseEvent, merchants: Mapping[str, str | None]) -> str | None:
         if isinstance(event, TransactionEvent):
@@ -174,71 +213,91 @@ class Admission:
         each accepted event with its customer's state just before the event is folded in.
         ``routes`` may pass :meth:`routes` of the same candidates and merchants.
         """
-        verdicts: list[Verdict] = []
-        records: list[EventRecord] = []
-        letters: list[DeadLetter] = []
-        touched: set[ProfileKey] = set()
-        fold = self.fold
-        keys_for, context, fold_event, plans = (
-            fold.keys_for,
-            fold.context,
-            fold.fold_event,
-            fold.plans,
-        )
-        for position, c in enumerate(candidates):
-            event = c.event
-            event_id = event.event_id
-            previous = known_digests.get(event_id)
-            if previous is not None:
-                if previous == c.digest:
-                    verdicts.append(Verdict(c.index, "duplicate", event_id))
-                    continue
-                rejection = Rejection(
-                    "event_id_conflict",
-                    "event_id",
-                    "an event with this id and different content was already accepted",
+        run = _Run(known_digests, merchants, states, new_state, received_at, before_apply)
+        batch = candidates if isinstance(candidates, list) else list(candidates)
+        route_list = None if routes is None else list(routes)
+        # The compiled path calls no hook and takes plain dicts only.
+        admit = None if before_apply is not None else self._admit
+        known = known_digests if type(known_digests) is dict else None
+        merchant_of = merchants if type(merchants) is dict else None
+        position, count = 0, len(batch)
+        while position < count:
+            if admit and route_list is not None and known is not None and merchant_of is not None:
+                position = admit(
+                    batch,
+                    position,
+                    route_list,
+                    known,
+                    merchant_of,
+                    states,
+                    new_state,
+                    run.verdicts,
+                    run.records,
+                    run.touched,
                 )
-                verdicts.append(_reject(c.index, event_id, rejection))
-                letters.append(_letter(received_at, c.raw, event_id, rejection))
-                continue
-            if routes is None:
-                merchant = self.merchant_for(event, merchants)
-                keys = keys_for(event, merchant)
-            else:
-                merchant, keys = routes[position]
-            ctx = context(event, merchant)
-            t = ctx.t
-            customer = keys[0]  # keys_for puts the customer first
-            state = states.get(customer)
-            if state is None:
-                state = states[customer] = new_state(customer)
-            watermark = state[LAST_EVENT]
-            if watermark - t > self.lateness:
-                rejection = Rejection(
-                    "too_late",
-                    "timestamp",
-                    f"{(watermark - t) / 3600:.1f} h behind the customer's latest event; "
-                    f"the lateness bound is {self.lateness / 3600:.1f} h",
-                )
-                verdicts.append(_reject(c.index, event_id, rejection))
-                letters.append(_letter(received_at, c.raw, event_id, rejection))
-                continue
-            if before_apply is not None:
-                before_apply(c, state)
-            for key in keys:
-                if key not in states:
-                    states[key] = new_state(key)
-            kind = EVENT_TYPE_OF[type(event)]
-            fold_event(plans[kind], keys, states, event, ctx)  # fold.apply, its keys and ctx known
-            touched.update(keys)
-            known_digests[event_id] = c.digest
-            if kind == "transaction":
-                merchants[event_id] = merchant
-            records.append(
-                EventRecord(event_id, kind, event.customer_id, t, c.digest, c.body, merchant)
+                if position == count:
+                    break
+            route = None if route_list is None else route_list[position]
+            self.admit_one(run, batch[position], route)
+            position += 1
+        return run.verdicts, run.records, run.letters, run.touched
+
+    def admit_one(self, run: _Run, c: Candidate, route: Route | None) -> None:
+        """Admit one candidate: refuse it (a duplicate, an id conflict, too late) or fold it."""
+        event = c.event
+        event_id = event.event_id
+        previous = run.known_digests.get(event_id)
+        if previous is not None:
+            if previous == c.digest:
+                run.verdicts.append(Verdict(c.index, "duplicate", event_id))
+                return
+            rejection = Rejection(
+                "event_id_conflict",
+                "event_id",
+                "an event with this id and different content was already accepted",
             )
-            verdicts.append(Verdict(c.index, "accepted", event_id))
-        return verdicts, records, letters, touched
+            run.verdicts.append(_reject(c.index, event_id, rejection))
+            run.letters.append(_letter(run.received_at, c.raw, event_id, rejection))
+            return
+        fold, states = self.fold, run.states
+        if route is None:
+            merchant = self.merchant_for(event, run.merchants)
+            keys = fold.keys_for(event, merchant)
+        else:
+            merchant, keys = route
+        ctx = fold.context(event, merchant)
+        t = ctx.t
+        customer = keys[0]  # keys_for puts the customer first
+        state = states.get(customer)
+        if state is None:
+            state = states[customer] = run.new_state(customer)
+        watermark = state[LAST_EVENT]
+        if watermark - t > self.lateness:
+            rejection = Rejection(
+                "too_late",
+                "timestamp",
+                f"{(watermark - t) / 3600:.1f} h behind the customer's latest event; "
+                f"the lateness bound is {self.lateness / 3600:.1f} h",
+            )
+            run.verdicts.append(_reject(c.index, event_id, rejection))
+            run.letters.append(_letter(run.received_at, c.raw, event_id, rejection))
+            return
+        if run.before_apply is not None:
+            run.before_apply(c, state)
+        for key in keys:
+            if key not in states:
+                states[key] = run.new_state(key)
+        kind = EVENT_TYPE_OF[type(event)]
+        # fold.apply, with its keys and context known
+        fold.fold_event(fold.plans[kind], keys, states, event, ctx)
+        run.touched.update(keys)
+        run.known_digests[event_id] = c.digest
+        if kind == "transaction":
+            run.merchants[event_id] = merchant
+        run.records.append(
+            EventRecord(event_id, kind, event.customer_id, t, c.digest, c.body, merchant)
+        )
+        run.verdicts.append(Verdict(c.index, "accepted", event_id))
 
 
 def _reject(index: int, event_id: str | None, rejection: Rejection) -> Verdict:

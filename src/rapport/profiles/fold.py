@@ -88,6 +88,7 @@ class ProfileFold:
         layouts: Mapping[Entity, Layout] | None = None,
         kernels: Kernels | None = native.kernels,
     ) -> None:
+        self.kernels = kernels
         self.layouts = dict(layouts or build_layouts(kernels=kernels))
         self._by_name: dict[str, Layout] = {str(e): layout for e, layout in self.layouts.items()}
         self.specs: tuple[FeatureSpec, ...] = tuple(

@@ -12,15 +12,37 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol, cast
 
 from rapport.profiles.state import State
 
 if TYPE_CHECKING:
     from rapport.events.model import BaseEvent
+    from rapport.profiles.admission import Candidate, Route, Verdict
     from rapport.profiles.family import FoldContext, Updater
-    from rapport.store.protocols import ProfileKey
+    from rapport.store.protocols import EventRecord, ProfileKey
+
+
+class Admit(Protocol):
+    """Admission's compiled common path (``Kernels.admitter``): admits ``candidates`` from
+    ``start`` as ``Admission.admit_one`` would, up to the first it must leave to that reference
+    (a duplicate, an id conflict, a late event); returns that one's position, or the count."""
+
+    def __call__(
+        self,
+        candidates: list[Candidate],
+        start: int,
+        routes: list[Route],
+        known_digests: dict[str, str],
+        merchants: dict[str, str | None],
+        states: dict[ProfileKey, State],
+        new_state: Callable[[ProfileKey], State],
+        verdicts: list[Verdict],
+        records: list[EventRecord],
+        touched: set[ProfileKey],
+        /,
+    ) -> int: ...
 
 
 class Kernels(Protocol):
@@ -56,6 +78,18 @@ class Kernels(Protocol):
     def recency_observe(
         self, state: State, offset: int, capacity: int, rate: float, key: float, t: float, /
     ) -> bool: ...
+
+    def admitter(
+        self,
+        plans: Mapping[type, Mapping[str, tuple[tuple[Updater, int], ...]]],
+        kinds: Mapping[type, str],
+        transaction: type,
+        lateness: float,
+        context: type[FoldContext],
+        verdict: type[Verdict],
+        record: type[EventRecord],
+        /,
+    ) -> Admit: ...
 
     def family_kernel(
         self,
