@@ -17,7 +17,7 @@ from rapport.config import EngineConfig
 from rapport.decisions.policy import parse_policy
 from rapport.decisions.record import Decision
 from rapport.decisions.service import DecisionService
-from rapport.events.model import EVENT_TYPES, TransactionEvent
+from rapport.events.model import EVENT_TYPES, CustomerUpdateEvent, TransactionEvent
 from rapport.events.validation import EventRejectedError, RawEvent, parse_event
 from rapport.governance.audit_log import open_audit_log
 from rapport.governance.ledger import DecisionErasedError, open_ledger
@@ -39,9 +39,7 @@ from rapport.learning.shadow import Shadow, open_shadow_log
 from rapport.profiles.admission import (
     Admission,
     Verdict,
-    batch_merchants,
     parse_batch,
-    referenced_transactions,
 )
 from rapport.profiles.catalog import Entity, FeatureValue
 from rapport.profiles.families.declared import declared_view
@@ -156,15 +154,15 @@ class Engine:
         raws = list(events)
         parsed = parse_batch(raws, received_at)
         # Principle 7: protected values leave the event here, before anything is logged.
-        protected = take_protected(parsed.candidates, parsed.letters)
+        updates = parsed.by_type.get(CustomerUpdateEvent, [])
+        protected = take_protected(updates, parsed.letters)
         return AdmittedBatch(raws, received_at, parsed, protected)
 
     def read_inputs(self, batch: AdmittedBatch, pending: FoldedBatch | None = None) -> BatchInputs:
         """The logged ids, merchants and stored profiles the batch's fold needs, as they will be
         once ``pending`` (a folded batch not yet written) is."""
-        stores, candidates = self.stores, batch.candidates
-        ids = {c.event.event_id for c in candidates}
-        referenced = referenced_transactions(candidates)
+        stores, candidates, parsed = self.stores, batch.candidates, batch.parsed
+        ids, referenced = parsed.ids, parsed.referenced
         known = stores.events.lookup(ids)
         merchants = {
             event_id: record.merchant_id
@@ -174,9 +172,9 @@ class Engine:
             logged = pending.logged()
             known.update((i, logged[i]) for i in ids.intersection(logged))
             merchants.update((i, logged[i].merchant_id) for i in referenced.intersection(logged))
-        merchants.update(batch_merchants(candidates))
-        routes = self.admission.routes(candidates, merchants)
-        wanted = {key for _, keys in routes for key in keys}
+        merchants.update(parsed.merchants)
+        wanted: set[ProfileKey] = set()
+        routes = self.admission.routes(candidates, merchants, wanted)
         stored = stores.profiles.get_many(wanted)
         if pending is not None:
             written = pending.stored()
@@ -213,7 +211,7 @@ class Engine:
 
     def settle(self, batch: AdmittedBatch, folded: FoldedBatch) -> IngestReport:
         """After the write: keep the accepted events' protected values, learn from outcomes."""
-        outcomes = [c for c in batch.candidates if type(c.event) in _OUTCOME_EVENTS]
+        outcomes = batch.parsed.of_types(_OUTCOME_EVENTS)
         if batch.protected or outcomes:
             accepted = {v.index for v in folded.verdicts if v.status == "accepted"}
             if batch.protected:

@@ -7,6 +7,7 @@ This is the one place that says what an event does to the profiles, shared by li
 from __future__ import annotations
 
 import hashlib
+import operator
 import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from rapport.store.protocols import DeadLetter, EventRecord, ProfileKey
 Status = Literal["accepted", "duplicate", "rejected"]
 Route = tuple[str | None, list[ProfileKey]]
 """An event's merchant (if any) and the profiles it updates."""
+
+_index = operator.attrgetter("index")
 
 
 class Verdict(msgspec.Struct, frozen=True, gc=False):
@@ -72,9 +75,26 @@ class Candidate(msgspec.Struct, gc=False):
 
 @dataclass(slots=True)
 class Parsed:
+    """A parsed batch: its candidates and early refusals, and what later steps look up about
+    the candidates, gathered while each event is at hand (one pass instead of one per step)."""
+
     candidates: list[Candidate] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     letters: list[DeadLetter] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
+    """The candidates' event ids."""
+    merchants: dict[str, str | None] = field(default_factory=dict)
+    """Each transaction's merchant, by event id (:func:`batch_merchants`)."""
+    referenced: set[str] = field(default_factory=set)
+    """Transactions named by fraud reports (:func:`referenced_transactions`)."""
+    by_type: dict[type[BaseEvent], list[Candidate]] = field(default_factory=dict)
+    """The candidates of each event class, in input order."""
+
+    def of_types(self, classes: Iterable[type[BaseEvent]]) -> list[Candidate]:
+        """The candidates of the given event classes, in input order."""
+        chosen = [c for cls in classes for c in self.by_type.get(cls, ())]
+        chosen.sort(key=_index)
+        return chosen
 
 
 def parse_batch(raws: Iterable[RawEvent], received_at: float | None = None) -> Parsed:
@@ -82,6 +102,8 @@ def parse_batch(raws: Iterable[RawEvent], received_at: float | None = None) -> P
     now = time.time() if received_at is None else received_at
     parsed = Parsed()
     decode, blake2b = event_decoder.decode, hashlib.blake2b
+    candidates, ids, merchants = parsed.candidates, parsed.ids, parsed.merchants
+    by_type = parsed.by_type
     for index, raw in enumerate(raws):
         try:
             # parse_event's path for the usual input, inline; anything else, and every error
@@ -98,8 +120,19 @@ def parse_batch(raws: Iterable[RawEvent], received_at: float | None = None) -> P
             parsed.letters.append(_letter(now, raw, None, error.rejection))
             continue
         body = canonical_json(event)
-        digest = blake2b(body, digest_size=16).hexdigest()
-        parsed.candidates.append(Candidate(index, raw, event, body, digest))
+        candidate = Candidate(index, raw, event, body, blake2b(body, digest_size=16).hexdigest())
+        candidates.append(candidate)
+        ids.add(event.event_id)
+        if type(event) is TransactionEvent:
+            merchants[event.event_id] = event.payload.merchant_id
+        elif type(event) is FraudReportEvent:
+            parsed.referenced.add(event.payload.transaction_event_id)
+        cls = type(event)
+        group = by_type.get(cls)
+        if group is None:
+            by_type[cls] = [candidate]
+        else:
+            group.append(candidate)
     return parsed
 
 
@@ -173,9 +206,13 @@ class Admission:
         return None
 
     def routes(
-        self, candidates: Iterable[Candidate], merchants: Mapping[str, str | None]
+        self,
+        candidates: Iterable[Candidate],
+        merchants: Mapping[str, str | None],
+        wanted: set[ProfileKey] | None = None,
     ) -> list[Route]:
-        """Each candidate's merchant and the profiles it would update, in candidate order.
+        """Each candidate's merchant and the profiles it would update, in candidate order;
+        every such profile's key is added to ``wanted``, if given.
 
         ``merchants`` must already name every transaction of the batch (see
         :func:`batch_merchants`): then admitting the candidates in order resolves the same
@@ -183,6 +220,7 @@ class Admission:
         """
         keys_for = self.fold.keys_for
         routes: list[Route] = []
+        add_keys = (lambda keys: None) if wanted is None else wanted.update
         for c in candidates:
             event = c.event
             # merchant_for, inline: it runs once per event
@@ -192,7 +230,9 @@ class Admission:
                 merchant = merchants.get(event.payload.transaction_event_id)
             else:
                 merchant = None
-            routes.append((merchant, keys_for(event, merchant)))
+            keys = keys_for(event, merchant)
+            add_keys(keys)
+            routes.append((merchant, keys))
         return routes
 
     def run(
