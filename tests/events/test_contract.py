@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import sys
 from typing import Any
 
 import pytest
@@ -13,7 +15,8 @@ from hypothesis import strategies as st
 from rapport import Engine
 from rapport.events import EVENT_TYPES as CONTRACT_TYPES
 from rapport.events import BaseEvent, canonical_json, parse_event
-from rapport.events.model import EARLIEST_EVENT_TIME, LATEST_EVENT_TIME
+from rapport.events.model import EARLIEST_EVENT_TIME, IDENTIFIER_PATTERN, LATEST_EVENT_TIME
+from rapport.events.validation import EventRejectedError
 
 from .samples import EVENT_TYPES, PAYLOADS, Json, event, line
 
@@ -258,3 +261,23 @@ def test_a_timestamp_is_accepted_exactly_inside_the_plausible_range(when: dt.dat
     else:
         with pytest.raises(ValueError, match="outside the plausible range"):
             parse_event(raw)
+
+
+def test_the_identifier_pattern_is_no_whitespace_and_no_control_character() -> None:
+    # The pattern lists the characters; the rule is \s and C0 controls. Every code point.
+    listed, rule = re.compile(IDENTIFIER_PATTERN), re.compile(r"^[^\s\x00-\x1f]+\Z")
+    differ = [
+        hex(code)
+        for code in range(sys.maxunicode + 1)
+        if bool(listed.search(chr(code))) != bool(rule.search(chr(code)))
+    ]
+    assert differ == []
+    assert listed.search("evt-\u00e9\u200b1")
+    assert not listed.search("evt\u30001")
+
+
+@pytest.mark.parametrize("identifier", ["c 1", "c\u00a01", "c\u20281", "c\x1f1", "c\n"])
+def test_an_identifier_with_whitespace_or_a_control_character_is_refused(identifier: str) -> None:
+    with pytest.raises(EventRejectedError) as refused:
+        parse_event(json.dumps(event("login", customer_id=identifier)))
+    assert refused.value.rejection.field == "customer_id"
