@@ -63,6 +63,19 @@ def test_event_clock_of_a_naive_timestamp_is_pythons(moment: dt.datetime) -> Non
     assert bits(kernels.event_clock(moment)) == bits(event_clock_reference(moment))
 
 
+def test_event_clock_remembers_zones_without_mixing_them_up() -> None:
+    # The kernel keeps the offsets of the last few zone objects: more zones than it keeps, each
+    # seen again and again in turns, must each still give its own offset.
+    assert kernels is not None
+    zones = [dt.timezone(dt.timedelta(minutes=15 * i)) for i in range(-40, 41, 3)]
+    moment = dt.datetime(2026, 3, 29, 1, 30)
+    for _ in range(3):
+        for stride in (1, 7):
+            for zone in zones[::stride]:
+                aware = moment.replace(tzinfo=zone)
+                assert bits(kernels.event_clock(aware)) == bits(event_clock_reference(aware))
+
+
 def test_event_clock_covers_the_far_years() -> None:
     # Beyond 2**53 microseconds from the epoch, the kernel lets Python divide.
     assert kernels is not None

@@ -39,6 +39,52 @@ delta_microseconds(PyObject *delta)
            PyDateTime_DELTA_GET_MICROSECONDS(delta);
 }
 
+/* The offsets of the last few fixed-offset zones seen (datetime.timezone, which is immutable), by
+ * identity: msgspec gives every timestamp with the same offset the same zone object, and asking
+ * it for its offset is a method call per event. The entries hold their zones, so an address
+ * cannot be reused by another zone while it is cached. */
+#define ZONE_CACHE_SIZE 8
+static PyObject *cached_zones[ZONE_CACHE_SIZE];
+static long long cached_offsets[ZONE_CACHE_SIZE];
+static int next_zone;
+
+/* timestamp.utcoffset() as whole microseconds: 1 (aware), 0 (naive), or -1 with an error. */
+static int
+zone_offset(PyObject *ts, long long *offset_us)
+{
+    PyObject *zone = PyDateTime_DATE_GET_TZINFO(ts);
+    int fixed = zone != Py_None && Py_IS_TYPE(zone, Py_TYPE(PyDateTime_TimeZone_UTC));
+    if (fixed) {
+        for (int i = 0; i < ZONE_CACHE_SIZE; i++) {
+            if (cached_zones[i] == zone) {
+                *offset_us = cached_offsets[i];
+                return 1;
+            }
+        }
+    }
+    PyObject *offset = PyObject_CallMethod(ts, "utcoffset", NULL);
+    if (offset == NULL) {
+        return -1;
+    }
+    if (offset == Py_None) {
+        Py_DECREF(offset);
+        return 0;
+    }
+    if (!PyDelta_Check(offset)) {
+        Py_DECREF(offset);
+        PyErr_SetString(PyExc_TypeError, "utcoffset() did not return a timedelta");
+        return -1;
+    }
+    *offset_us = delta_microseconds(offset);
+    Py_DECREF(offset);
+    if (fixed) {
+        Py_XSETREF(cached_zones[next_zone], Py_NewRef(zone));
+        cached_offsets[next_zone] = *offset_us;
+        next_zone = (next_zone + 1) % ZONE_CACHE_SIZE;
+    }
+    return 1;
+}
+
 /* event_clock(timestamp) -> (t, hour, weekday, utc_offset): timestamp.timestamp(), hour +
  * minute / 60 + second / 3600, weekday(), utcoffset().total_seconds() (0.0 if None). Python
  * divides the whole microseconds of a timedelta by 10**6 as integers, which rounds once, as a
@@ -59,20 +105,15 @@ rk_clock(PyObject *ts, EventClock *out)
     long weekday = (long)((days + 6) % 7);
     double local_hour = (double)hour + (double)minute / 60.0 + (double)second / 3600.0;
 
-    PyObject *offset = PyObject_CallMethod(ts, "utcoffset", NULL);
-    if (offset == NULL) {
+    long long offset_us = 0;
+    int aware = zone_offset(ts, &offset_us);
+    if (aware < 0) {
         return -1;
     }
     double t;
     double utc_offset = 0.0;
     int exact = 0;
-    if (offset != Py_None) {
-        if (!PyDelta_Check(offset)) {
-            Py_DECREF(offset);
-            PyErr_SetString(PyExc_TypeError, "utcoffset() did not return a timedelta");
-            return -1;
-        }
-        long long offset_us = delta_microseconds(offset);
+    if (aware) {
         utc_offset = (double)offset_us / 1e6;
         long long local_us =
             ((days - EPOCH_ORDINAL) * 86400LL + hour * 3600LL + minute * 60LL + second) *
@@ -84,7 +125,6 @@ rk_clock(PyObject *ts, EventClock *out)
             exact = 1;
         }
     }
-    Py_DECREF(offset);
     if (!exact) {
         PyObject *seconds = PyObject_CallMethod(ts, "timestamp", NULL);
         if (seconds == NULL) {
