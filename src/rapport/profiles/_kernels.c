@@ -271,7 +271,8 @@ PyInit__kernels(void)
 {
     PyObject *created = PyModule_Create(&module);
     if (created != NULL &&
-        (rk_add_fold_functions(created) < 0 || rk_add_admit_functions(created) < 0)) {
+        (rk_add_fold_functions(created) < 0 || rk_add_admit_functions(created) < 0 ||
+         rk_add_attr_functions(created) < 0)) {
         Py_DECREF(created);
         return NULL;
     }

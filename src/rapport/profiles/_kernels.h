@@ -158,6 +158,13 @@ typedef struct {
 } Names;
 extern Names rk_names;
 
+/* getattr(obj, name), a new reference or NULL; struct fields read from their slots
+ * (_kernels_attr.c). */
+PyObject *rk_getattr(PyObject *obj, PyObject *name);
+
+/* Adds field (rk_getattr, for the tests). */
+int rk_add_attr_functions(PyObject *module);
+
 /* getattr(obj, name) as a float: 1, 0 if it is None, -1 with an exception set. */
 int rk_attr_double(PyObject *obj, PyObject *name, double *out);
 

@@ -99,15 +99,15 @@ record_accepted(const Admitter *a, PyObject *const *batch, PyObject *c, PyObject
         return -1;
     }
     Py_INCREF(kind);
-    digest = PyObject_GetAttr(c, digest_name);
+    digest = rk_getattr(c, digest_name);
     if (digest == NULL || PyDict_SetItem(known, event_id, digest) < 0) {
         goto done;
     }
     if (is_transaction && PyDict_SetItem(merchants, event_id, merchant) < 0) {
         goto done;
     }
-    customer_id = PyObject_GetAttr(event, rk_names.customer_id);
-    body = customer_id == NULL ? NULL : PyObject_GetAttr(c, body_name);
+    customer_id = rk_getattr(event, rk_names.customer_id);
+    body = customer_id == NULL ? NULL : rk_getattr(c, body_name);
     time = body == NULL ? NULL : PyFloat_FromDouble(t);
     if (time == NULL) {
         goto done;
@@ -117,7 +117,7 @@ record_accepted(const Admitter *a, PyObject *const *batch, PyObject *c, PyObject
     if (record == NULL || PyList_Append(records, record) < 0) {
         goto done;
     }
-    index = PyObject_GetAttr(c, index_name);
+    index = rk_getattr(c, index_name);
     if (index == NULL) {
         goto done;
     }
@@ -155,8 +155,8 @@ admit_one(const Admitter *a, PyObject *c, PyObject *route, PyObject *const *batc
     PyObject *merchant = PyTuple_GET_ITEM(route, 0), *keys = PyTuple_GET_ITEM(route, 1);
     int result = -1;
     PyObject *event = NULL, *event_id = NULL, *timestamp = NULL, *state = NULL, *ctx = NULL;
-    event = PyObject_GetAttr(c, event_name);
-    event_id = event == NULL ? NULL : PyObject_GetAttr(event, event_id_name);
+    event = rk_getattr(c, event_name);
+    event_id = event == NULL ? NULL : rk_getattr(event, event_id_name);
     if (event_id == NULL) {
         goto done;
     }
@@ -165,7 +165,7 @@ admit_one(const Admitter *a, PyObject *c, PyObject *route, PyObject *const *batc
         goto done;
     }
     EventClock clock;
-    timestamp = PyErr_Occurred() ? NULL : PyObject_GetAttr(event, timestamp_name);
+    timestamp = PyErr_Occurred() ? NULL : rk_getattr(event, timestamp_name);
     if (timestamp == NULL || rk_clock(timestamp, &clock) < 0) {
         goto done;
     }

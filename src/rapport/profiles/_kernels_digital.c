@@ -45,14 +45,14 @@ engagement_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
     if (!login && kind != PyTuple_GET_ITEM(k->objects, 1)) {
         return 0;
     }
-    PyObject *payload = PyObject_GetAttr(e->event, rk_names.payload);
+    PyObject *payload = rk_getattr(e->event, rk_names.payload);
     if (payload == NULL) {
         return -1;
     }
     double t = e->t;
     int result = -1;
     if (login) {
-        PyObject *success = PyObject_GetAttr(payload, rk_names.success);
+        PyObject *success = rk_getattr(payload, rk_names.success);
         int ok = success == NULL ? -1 : PyObject_IsTrue(success);
         Py_XDECREF(success);
         if (ok < 0) {
@@ -66,7 +66,7 @@ engagement_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
         result = 0;
         goto done;
     }
-    PyObject *session_id = PyObject_GetAttr(payload, rk_names.session_id);
+    PyObject *session_id = rk_getattr(payload, rk_names.session_id);
     if (session_id == NULL) {
         goto done;
     }
@@ -80,7 +80,7 @@ engagement_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
         s[EN_SESSION] = session;
     }
     double flags[2], dwell_ms = 0.0;
-    PyObject *page = PyObject_GetAttr(payload, rk_names.page);
+    PyObject *page = rk_getattr(payload, rk_names.page);
     Py_ssize_t count = page == NULL
                            ? -1
                            : call_for_numbers(PyTuple_GET_ITEM(k->objects, 2), page, flags, 2);
@@ -120,8 +120,8 @@ product_interest_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
     Py_ssize_t stats = (Py_ssize_t)k->group[1][0];
     double x[MAX_TERMS];
     x[0] = 1.0;
-    PyObject *payload = PyObject_GetAttr(e->event, rk_names.payload);
-    PyObject *page = payload == NULL ? NULL : PyObject_GetAttr(payload, rk_names.page);
+    PyObject *payload = rk_getattr(e->event, rk_names.payload);
+    PyObject *page = payload == NULL ? NULL : rk_getattr(payload, rk_names.page);
     Py_XDECREF(payload);
     if (page == NULL) {
         return -1;

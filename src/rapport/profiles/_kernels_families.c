@@ -34,7 +34,7 @@ rk_expect_objects(const FamilyKernel *k, Py_ssize_t objects, const char *family)
 int
 rk_attr_is(PyObject *obj, PyObject *name, PyObject *word)
 {
-    PyObject *value = PyObject_GetAttr(obj, name);
+    PyObject *value = rk_getattr(obj, name);
     if (value == NULL) {
         return -1;
     }
@@ -48,7 +48,7 @@ rk_attr_is(PyObject *obj, PyObject *name, PyObject *word)
 int
 rk_debit_amount(const FoldEvent *e, double *amount)
 {
-    PyObject *payload = PyObject_GetAttr(e->event, rk_names.payload);
+    PyObject *payload = rk_getattr(e->event, rk_names.payload);
     if (payload == NULL) {
         return -1;
     }
@@ -190,7 +190,7 @@ geo_span(const FamilyKernel *k)
 static int
 geo_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
 {
-    PyObject *location = PyObject_GetAttr(e->event, rk_names.location);
+    PyObject *location = rk_getattr(e->event, rk_names.location);
     if (location == NULL) {
         return -1;
     }
@@ -276,7 +276,7 @@ novelty_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
     if (identifier_key(e->merchant, &keys[0]) < 0) {
         return -1;
     }
-    PyObject *device = PyObject_GetAttr(e->event, rk_names.device_id);
+    PyObject *device = rk_getattr(e->event, rk_names.device_id);
     if (device == NULL) {
         return -1;
     }
@@ -285,13 +285,13 @@ novelty_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
     if (failed) {
         return -1;
     }
-    PyObject *location = PyObject_GetAttr(e->event, rk_names.location);
+    PyObject *location = rk_getattr(e->event, rk_names.location);
     if (location == NULL) {
         return -1;
     }
     keys[2] = NAN;
     if (location != Py_None) {
-        PyObject *country = PyObject_GetAttr(location, rk_names.country);
+        PyObject *country = rk_getattr(location, rk_names.country);
         failed = country == NULL || identifier_key(country, &keys[2]) < 0;
         Py_XDECREF(country);
     }
@@ -481,26 +481,26 @@ device_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
     Py_ssize_t customers = (Py_ssize_t)sets[0], countries = (Py_ssize_t)sets[2];
     double *country_set = s + 1 + 2 * customers, *block = country_set + 1 + 2 * countries;
     double t = e->t, customer, country = NAN;
-    PyObject *customer_id = PyObject_GetAttr(e->event, rk_names.customer_id);
+    PyObject *customer_id = rk_getattr(e->event, rk_names.customer_id);
     if (customer_id == NULL) {
         return -1;
     }
     int failed = identifier_key(customer_id, &customer);
     Py_DECREF(customer_id);
-    PyObject *location = failed ? NULL : PyObject_GetAttr(e->event, rk_names.location);
+    PyObject *location = failed ? NULL : rk_getattr(e->event, rk_names.location);
     if (location == NULL) {
         return -1;
     }
     if (location != Py_None) {
-        PyObject *name = PyObject_GetAttr(location, rk_names.country);
+        PyObject *name = rk_getattr(location, rk_names.country);
         failed = name == NULL || identifier_key(name, &country) < 0;
         Py_XDECREF(name);
     }
     Py_DECREF(location);
     double failed_login = 0.0;
     if (!failed && Py_TYPE(e->event) == (PyTypeObject *)PyTuple_GET_ITEM(k->objects, 0)) {
-        PyObject *payload = PyObject_GetAttr(e->event, rk_names.payload);
-        PyObject *success = payload == NULL ? NULL : PyObject_GetAttr(payload, rk_names.success);
+        PyObject *payload = rk_getattr(e->event, rk_names.payload);
+        PyObject *success = payload == NULL ? NULL : rk_getattr(payload, rk_names.success);
         int ok = success == NULL ? -1 : PyObject_IsTrue(success);
         Py_XDECREF(success);
         Py_XDECREF(payload);

@@ -164,7 +164,7 @@ Names rk_names;
 int
 rk_attr_double(PyObject *obj, PyObject *name, double *out)
 {
-    PyObject *value = PyObject_GetAttr(obj, name);
+    PyObject *value = rk_getattr(obj, name);
     if (value == NULL) {
         return -1;
     }
@@ -225,7 +225,7 @@ read_context(PyObject *event, PyObject *ctx, FoldEvent *out)
             return -1;
         }
     }
-    PyObject *late = PyObject_GetAttr(ctx, late_name);
+    PyObject *late = rk_getattr(ctx, late_name);
     if (late == NULL) {
         return -1;
     }
@@ -234,7 +234,7 @@ read_context(PyObject *event, PyObject *ctx, FoldEvent *out)
     if (out->late < 0) {
         return -1;
     }
-    PyObject *merchant = PyObject_GetAttr(ctx, merchant_id_name);
+    PyObject *merchant = rk_getattr(ctx, merchant_id_name);
     if (merchant == NULL) {
         return -1;
     }

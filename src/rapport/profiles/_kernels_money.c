@@ -60,7 +60,7 @@ balance_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
     PyObject *kind = (PyObject *)Py_TYPE(e->event);
     double t = e->t;
     double *slow = s + BL_FAST + block_span(3, k->count[0]);
-    PyObject *payload = PyObject_GetAttr(e->event, rk_names.payload);
+    PyObject *payload = rk_getattr(e->event, rk_names.payload);
     if (payload == NULL) {
         return -1;
     }
@@ -126,7 +126,7 @@ income_span(const FamilyKernel *k)
 static int
 income_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
 {
-    PyObject *payload = PyObject_GetAttr(e->event, rk_names.payload);
+    PyObject *payload = rk_getattr(e->event, rk_names.payload);
     if (payload == NULL) {
         return -1;
     }
@@ -182,7 +182,7 @@ categories_span(const FamilyKernel *k)
 static int
 categories_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
 {
-    PyObject *payload = PyObject_GetAttr(e->event, rk_names.payload);
+    PyObject *payload = rk_getattr(e->event, rk_names.payload);
     if (payload == NULL) {
         return -1;
     }
@@ -195,8 +195,8 @@ categories_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
     }
     double amount;
     if (attr_number(payload, rk_names.amount, &amount) < 0 ||
-        (mcc = PyObject_GetAttr(payload, rk_names.mcc)) == NULL ||
-        (category = PyObject_GetAttr(payload, rk_names.category)) == NULL) {
+        (mcc = rk_getattr(payload, rk_names.mcc)) == NULL ||
+        (category = rk_getattr(payload, rk_names.category)) == NULL) {
         goto done;
     }
     group = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(k->objects, 0), mcc, category, NULL);
@@ -244,11 +244,11 @@ merchant_risk_fold(double *s, const FoldEvent *e, const FamilyKernel *k)
         rk_add_block(s + MR_BLOCK, k->group[0], k->count[0], x, 3, t);
     }
     else if (kind == PyTuple_GET_ITEM(k->objects, 1)) {
-        PyObject *payload = PyObject_GetAttr(e->event, rk_names.payload);
+        PyObject *payload = rk_getattr(e->event, rk_names.payload);
         if (payload == NULL) {
             return -1;
         }
-        PyObject *verdict = PyObject_GetAttr(payload, rk_names.is_fraud);
+        PyObject *verdict = rk_getattr(payload, rk_names.is_fraud);
         Py_DECREF(payload);
         if (verdict == NULL) {
             return -1;

@@ -79,6 +79,10 @@ class Kernels(Protocol):
         self, state: State, offset: int, capacity: int, rate: float, key: float, t: float, /
     ) -> bool: ...
 
+    def field(self, obj: object, name: str, /) -> object:
+        """``getattr(obj, name)`` as the kernels read it: a struct's fields from their slots."""
+        ...
+
     def admitter(
         self,
         plans: Mapping[type, Mapping[str, tuple[tuple[Updater, int], ...]]],
