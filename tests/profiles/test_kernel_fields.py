@@ -43,7 +43,7 @@ def test_fields_read_as_getattr_reads_them(events: list[dict[str, Any]]) -> None
 
 
 class Base:
-    __slots__ = ("x", "unset")
+    __slots__ = ("unset", "x")
 
 
 class Child(Base):
