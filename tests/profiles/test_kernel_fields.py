@@ -24,7 +24,7 @@ def field(obj: object, name: str) -> object:
 
 def every_field(obj: object) -> list[tuple[object, str]]:
     """(struct, field name) for the struct and every struct inside it."""
-    found = []
+    found: list[tuple[object, str]] = []
     if isinstance(obj, msgspec.Struct):
         for name in obj.__struct_fields__:
             found.append((obj, name))
@@ -44,10 +44,13 @@ def test_fields_read_as_getattr_reads_them(events: list[dict[str, Any]]) -> None
 
 class Base:
     __slots__ = ("unset", "x")
+    unset: str
+    x: str
 
 
 class Child(Base):
     __slots__ = ("y",)
+    y: str
 
 
 def test_a_changed_class_is_read_anew() -> None:
@@ -56,11 +59,11 @@ def test_a_changed_class_is_read_anew() -> None:
     assert (field(child, "x"), field(child, "x"), field(child, "y")) == ("x", "x", "y")
     with pytest.raises(AttributeError):
         field(child, "unset")
-    Base.x = property(lambda self: "shadowed")  # type: ignore[assignment]
+    setattr(Base, "x", property(lambda self: "shadowed"))  # noqa: B010 (the class changes)
     try:
         assert field(child, "x") == "shadowed"
     finally:
-        del Base.x
+        delattr(Base, "x")
     with pytest.raises(AttributeError):  # the member descriptor is gone with the property
         field(child, "x")
 
