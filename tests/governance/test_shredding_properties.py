@@ -22,6 +22,7 @@ from rapport.store.crypto import (
     nonces,
     seal,
     seal_many,
+    seal_stream,
     unseal,
 )
 from rapport.store.keys import CustomerKeys, MemoryKeys, SqliteKeys
@@ -169,3 +170,16 @@ def test_any_erasure_leaves_the_chain_whole(
     assert list(ledger.records()) == kept
     ledger.close()
     keys.close()
+
+
+def test_a_stream_of_items_must_be_as_long_as_announced() -> None:
+    key = DataKey.from_bytes(*new_key())
+    items = [(key, b"body %d" % i, b"ctx %d" % i) for i in range(3)]
+    envelopes = seal_stream(iter(items), 3)
+    assert [unseal(key, e, c) for (_, _, c), e in zip(items, envelopes, strict=True)] == [
+        p for _, p, _ in items
+    ]
+    with pytest.raises(ValueError, match="not the 4 announced"):
+        seal_stream(iter(items), 4)
+    with pytest.raises(ValueError, match="more than the 2"):
+        seal_stream(iter(items), 2)

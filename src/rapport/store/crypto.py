@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -71,10 +71,26 @@ def seal(key: DataKey, plaintext: bytes, context: bytes) -> bytes:
 
 def seal_many(items: Sequence[tuple[DataKey, bytes, bytes]]) -> list[bytes]:
     """:func:`seal` each (key, plaintext, context), with the nonces of :func:`nonces`."""
-    return [
-        b"".join((_VERSION_BYTE, key.key_id, nonce, key.cipher.encrypt(nonce, plaintext, context)))
-        for (key, plaintext, context), nonce in zip(items, nonces(len(items)), strict=True)
-    ]
+    return seal_stream(items, len(items))
+
+
+def seal_stream(items: Iterable[tuple[DataKey, bytes, bytes]], count: int) -> list[bytes]:
+    """:func:`seal_many` of exactly ``count`` items given one at a time (a generator: the
+    caller builds no list of plaintexts); a ``ValueError`` if there are not ``count``."""
+    pool = os.urandom(NONCE_BYTES * count)  # nonces(count), without a list of them
+    version, size = _VERSION_BYTE, NONCE_BYTES
+    sealed: list[bytes] = []
+    append = sealed.append
+    for index, (key, plaintext, context) in enumerate(items):
+        nonce = pool[index * size : index * size + size]
+        if len(nonce) != size:
+            raise ValueError(f"more than the {count} items announced")
+        append(
+            b"".join((version, key.key_id, nonce, key.cipher.encrypt(nonce, plaintext, context)))
+        )
+    if len(sealed) != count:
+        raise ValueError(f"{len(sealed)} items, not the {count} announced")
+    return sealed
 
 
 def nonces(count: int) -> list[bytes]:

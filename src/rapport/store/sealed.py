@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 
-from rapport.store.crypto import DataKey, Pseudonyms, key_id_of, seal_many, unseal
+from rapport.store.crypto import DataKey, Pseudonyms, key_id_of, seal_stream, unseal
 from rapport.store.keys import CustomerKeys
 from rapport.store.protocols import (
     ConcurrentUpdateError,
@@ -83,15 +83,16 @@ class SealedEventLog:
         keys = self._keys.for_writing(set(refs.values()))
         key_of = {customer_id: keys[ref] for customer_id, ref in refs.items()}
         event_refs = [looked_up.get(r.event_id) or pseudonym(r.event_id) for r in records]
-        bodies = seal_many(
-            [
+        bodies = seal_stream(
+            (
                 (
                     key_of[r.customer_id],
                     b"\0".join((r.event_id.encode(), r.customer_id.encode(), r.body)),
                     event_ref.encode(),
                 )
                 for r, event_ref in zip(records, event_refs, strict=True)
-            ]
+            ),
+            len(records),
         )
         sealed = [
             EventRecord(
