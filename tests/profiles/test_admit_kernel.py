@@ -204,3 +204,26 @@ def test_a_failing_update_stops_the_batch_with_its_error() -> None:
     with pytest.raises(RuntimeError, match="broken family"):
         admission.run(parsed.candidates, known, {}, {}, fold.new_state, 0.0, routes=routes)
     assert known == {}  # not recorded as accepted
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arrivals(), st.data())
+def test_compiled_routes_are_the_references(
+    arrival: tuple[list[dict[str, Any]], int], data: st.DataObject
+) -> None:
+    events, _ = arrival
+    fold = ProfileFold(build_layouts(kernels=kernels), kernels=kernels)
+    admission = Admission(fold, LATENESS)
+    parsed = parse_batch(events, 1.0)
+    merchants = batch_merchants(parsed.candidates)
+    forgotten = data.draw(st.sets(st.sampled_from(sorted(merchants) or ["none"])))
+    merchants = {k: v for k, v in merchants.items() if k not in forgotten}  # reports of unknowns
+    wanted: set[Any] = set()
+    reference: set[Any] = set()
+    compiled = admission.routes(parsed.candidates, merchants, wanted)
+    assert compiled == admission.routes_reference(parsed.candidates, merchants, reference)
+    assert wanted == reference
+    assert all(
+        keys[0] == ("customer", c.event.customer_id)
+        for c, (_, keys) in zip(parsed.candidates, compiled, strict=True)
+    )

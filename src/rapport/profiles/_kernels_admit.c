@@ -22,7 +22,7 @@ typedef struct {
 } Admitter;
 
 static PyObject *event_name, *event_id_name, *digest_name, *body_name, *index_name;
-static PyObject *timestamp_name, *accepted_word;
+static PyObject *timestamp_name, *accepted_word, *merchant_id_word, *transaction_event_id_name;
 
 /* states[key], made with new_state when missing: a new reference, or NULL. */
 static PyObject *
@@ -346,10 +346,133 @@ admitter(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return (PyObject *)a;
 }
 
+/* One candidate's route: (merchant, keys), keys as ProfileFold.keys_for makes them. A new
+ * reference, or NULL. */
+static PyObject *
+route_of(PyObject *c, PyObject *merchants, PyObject *const *classes, PyObject *const *entities)
+{
+    PyObject *route = NULL, *event = NULL, *payload = NULL, *merchant = NULL, *keys = NULL;
+    PyObject *customer = NULL, *device = NULL;
+    event = rk_getattr(c, event_name);
+    if (event == NULL) {
+        return NULL;
+    }
+    PyObject *cls = (PyObject *)Py_TYPE(event);
+    if (cls == classes[0] || cls == classes[1]) {
+        payload = rk_getattr(event, rk_names.payload);
+        if (payload == NULL) {
+            goto done;
+        }
+    }
+    if (cls == classes[0]) {
+        merchant = rk_getattr(payload, merchant_id_word);
+    }
+    else if (cls == classes[1]) {
+        PyObject *reported = rk_getattr(payload, transaction_event_id_name);
+        if (reported == NULL) {
+            goto done;
+        }
+        merchant = PyDict_GetItemWithError(merchants, reported);
+        Py_DECREF(reported);
+        merchant = merchant != NULL ? Py_NewRef(merchant) : PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    }
+    else {
+        merchant = Py_NewRef(Py_None);
+    }
+    customer = merchant == NULL ? NULL : rk_getattr(event, rk_names.customer_id);
+    device = customer == NULL ? NULL : rk_getattr(event, rk_names.device_id);
+    keys = device == NULL ? NULL : PyList_New(0);
+    if (keys == NULL) {
+        goto done;
+    }
+    PyObject *pairs[3][2] = {{entities[0], customer}, {entities[1], merchant}, {entities[2], device}};
+    for (int i = 0; i < 3; i++) {
+        if (i > 0 && pairs[i][1] == Py_None) {
+            continue;
+        }
+        if (i == 2) {
+            int takes_devices = PySet_Contains(classes[2], cls);
+            if (takes_devices < 0) {
+                goto done;
+            }
+            if (!takes_devices) {
+                continue;
+            }
+        }
+        PyObject *key = PyTuple_Pack(2, pairs[i][0], pairs[i][1]);
+        if (key == NULL || PyList_Append(keys, key) < 0) {
+            Py_XDECREF(key);
+            goto done;
+        }
+        Py_DECREF(key);
+    }
+    route = PyTuple_Pack(2, merchant, keys);
+done:
+    Py_XDECREF(event);
+    Py_XDECREF(payload);
+    Py_XDECREF(merchant);
+    Py_XDECREF(keys);
+    Py_XDECREF(customer);
+    Py_XDECREF(device);
+    return route;
+}
+
+/* routes(candidates, merchants, wanted, (transaction, fraud_report, device_classes),
+ * (customer, merchant, device)) -> Admission.routes_reference(candidates, merchants, wanted). */
+static PyObject *
+routes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    CHECK_NARGS("routes", 5);
+    PyObject *candidates = args[0], *merchants = args[1], *wanted = args[2];
+    PyObject *classes = args[3], *entities = args[4];
+    if (!PyList_Check(candidates) || !PyDict_Check(merchants) || !PySet_Check(wanted) ||
+        !PyTuple_Check(classes) || PyTuple_GET_SIZE(classes) != 3 ||
+        !PyAnySet_Check(PyTuple_GET_ITEM(classes, 2)) || !PyTuple_Check(entities) ||
+        PyTuple_GET_SIZE(entities) != 3) {
+        PyErr_SetString(PyExc_TypeError,
+                        "routes(candidates: list, merchants: dict, wanted: set, (transaction, "
+                        "fraud report, device classes: set), (customer, merchant, device))");
+        return NULL;
+    }
+    PyObject *out = PyList_New(0);
+    if (out == NULL) {
+        return NULL;
+    }
+    PyObject *const *class_items = &PyTuple_GET_ITEM(classes, 0);
+    PyObject *const *entity_items = &PyTuple_GET_ITEM(entities, 0);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(candidates); i++) {
+        PyObject *c = Py_NewRef(PyList_GET_ITEM(candidates, i));
+        PyObject *route = route_of(c, merchants, class_items, entity_items);
+        Py_DECREF(c);
+        if (route == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyObject *keys = PyTuple_GET_ITEM(route, 1);
+        for (Py_ssize_t k = 0; k < PyList_GET_SIZE(keys); k++) {
+            if (PySet_Add(wanted, PyList_GET_ITEM(keys, k)) < 0) {
+                Py_DECREF(route);
+                Py_DECREF(out);
+                return NULL;
+            }
+        }
+        int failed = PyList_Append(out, route);
+        Py_DECREF(route);
+        if (failed) {
+            Py_DECREF(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
 static PyMethodDef admit_methods[] = {
     {"admitter", (PyCFunction)(void (*)(void))admitter, METH_FASTCALL,
      "Admission's compiled common path: admitter(plans, kinds, transaction, lateness, "
      "context, verdict, record)."},
+    {"routes", (PyCFunction)(void (*)(void))routes, METH_FASTCALL,
+     "Each candidate's (merchant, keys), as Admission.routes_reference gives them."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -362,7 +485,8 @@ rk_add_admit_functions(PyObject *module)
     } interned[] = {
         {&event_name, "event"},         {&event_id_name, "event_id"}, {&digest_name, "digest"},
         {&body_name, "body"},           {&index_name, "index"},       {&timestamp_name, "timestamp"},
-        {&accepted_word, "accepted"},
+        {&accepted_word, "accepted"},   {&merchant_id_word, "merchant_id"},
+        {&transaction_event_id_name, "transaction_event_id"},
     };
     for (size_t i = 0; i < sizeof interned / sizeof interned[0]; i++) {
         *interned[i].slot = PyUnicode_InternFromString(interned[i].text);

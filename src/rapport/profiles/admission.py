@@ -27,6 +27,7 @@ from rapport.events.validation import (
     raw_text,
 )
 from rapport.profiles import native
+from rapport.profiles.catalog import Entity
 from rapport.profiles.family import LAST_EVENT, FoldContext
 from rapport.profiles.fold import EVENT_TYPE_OF, ProfileFold
 from rapport.profiles.state import State
@@ -37,6 +38,7 @@ Route = tuple[str | None, list[ProfileKey]]
 """An event's merchant (if any) and the profiles it updates."""
 
 _index = operator.attrgetter("index")
+_ENTITIES = (Entity.CUSTOMER, Entity.MERCHANT, Entity.DEVICE)
 
 
 class Verdict(msgspec.Struct, frozen=True, gc=False):
@@ -181,6 +183,7 @@ class Admission:
         self.fold = fold
         self._lateness = allowed_lateness_seconds
         kernels = fold.kernels
+        self._route_classes = (TransactionEvent, FraudReportEvent, fold.device_classes)
         self._admit: native.Admit | None = None
         if kernels is not None:
             self._admit = kernels.admitter(
@@ -217,21 +220,33 @@ class Admission:
         ``merchants`` must already name every transaction of the batch (see
         :func:`batch_merchants`): then admitting the candidates in order resolves the same
         merchants, so :meth:`run` can take these routes instead of working them out again.
+        Compiled (``Kernels.routes``) when the extension is built; :meth:`routes_reference`
+        otherwise.
         """
-        keys_for = self.fold.keys_for
+        kernels = self.fold.kernels
+        if kernels is None or type(merchants) is not dict:
+            return self.routes_reference(candidates, merchants, wanted)
+        return kernels.routes(
+            candidates if isinstance(candidates, list) else list(candidates),
+            merchants,
+            set() if wanted is None else wanted,
+            self._route_classes,
+            _ENTITIES,
+        )
+
+    def routes_reference(
+        self,
+        candidates: Iterable[Candidate],
+        merchants: Mapping[str, str | None],
+        wanted: set[ProfileKey] | None = None,
+    ) -> list[Route]:
+        """:meth:`routes`, in Python: ``merchant_for`` and ``ProfileFold.keys_for``."""
         routes: list[Route] = []
-        add_keys = (lambda keys: None) if wanted is None else wanted.update
         for c in candidates:
-            event = c.event
-            # merchant_for, inline: it runs once per event
-            if type(event) is TransactionEvent:
-                merchant = event.payload.merchant_id
-            elif type(event) is FraudReportEvent:
-                merchant = merchants.get(event.payload.transaction_event_id)
-            else:
-                merchant = None
-            keys = keys_for(event, merchant)
-            add_keys(keys)
+            merchant = self.merchant_for(c.event, merchants)
+            keys = self.fold.keys_for(c.event, merchant)
+            if wanted is not None:
+                wanted.update(keys)
             routes.append((merchant, keys))
         return routes
 

@@ -97,6 +97,8 @@ class ProfileFold:
         self._device_types = frozenset(
             t for f in self.layouts[Entity.DEVICE].families for t in f.event_types
         )
+        self.device_classes: frozenset[type] = frozenset(EVENT_TYPES[t] for t in self._device_types)
+        """The event classes that update a device's profile (``keys_for``)."""
         self.plans: dict[str, Plan] = {
             kind: {str(e): layout.updaters(kind) for e, layout in self.layouts.items()}
             for kind in EVENT_TYPES

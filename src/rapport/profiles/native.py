@@ -79,6 +79,19 @@ class Kernels(Protocol):
         self, state: State, offset: int, capacity: int, rate: float, key: float, t: float, /
     ) -> bool: ...
 
+    def routes(
+        self,
+        candidates: list[Candidate],
+        merchants: dict[str, str | None],
+        wanted: set[ProfileKey],
+        classes: tuple[type, type, frozenset[type]],
+        entities: tuple[str, str, str],
+        /,
+    ) -> list[Route]:
+        """``Admission.routes_reference``: each candidate's (merchant, keys), the keys added to
+        ``wanted``; ``classes``: transaction, fraud report, the classes that update devices."""
+        ...
+
     def field(self, obj: object, name: str, /) -> object:
         """``getattr(obj, name)`` as the kernels read it: a struct's fields from their slots."""
         ...
