@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rapport.profiles.catalog import Entity
 from rapport.store import ConcurrentUpdateError, DeadLetter, EventRecord, Stores
 from rapport.store.protocols import DeadLetterStore, EventLog, ProfileStore
 
@@ -37,7 +38,17 @@ def test_profile_round_trip_and_versions(stores: Stores) -> None:
     profiles.put_many([(key, b"two", 1)])
     stored = profiles.get_many([key])[key]
     assert (stored.data, stored.version) == (b"two", 2)
+    assert type(stored.data) is bytes  # whatever a backend binds blobs as
     assert profiles.count() == 1
+
+
+def test_entity_members_and_their_names_are_the_same_key(stores: Stores) -> None:
+    profiles = stores.profiles
+    profiles.put_many([((Entity.DEVICE, "d1"), b"by member", 0)])
+    assert profiles.get_many([("device", "d1")])[("device", "d1")].data == b"by member"
+    profiles.put_many([(("device", "d1"), b"by name", 1)])
+    stored = profiles.get_many([(Entity.DEVICE, "d1")])[(Entity.DEVICE, "d1")]
+    assert (stored.data, stored.version) == (b"by name", 2)
 
 
 def test_stale_write_is_refused_and_changes_nothing(stores: Stores) -> None:
@@ -97,6 +108,7 @@ def test_event_log_keeps_arrival_order_and_looks_up(stores: Stores) -> None:
     found = log.lookup(["e1", "missing"])
     assert list(found) == ["e1"]
     assert found["e1"] == record("e1", time=1.0, merchant="m1")
+    assert type(found["e1"].body) is bytes
     assert log.count() == 3
 
 
