@@ -141,6 +141,15 @@ def test_every_kind_of_refusal_is_the_references() -> None:
     assert result == admit(events, len(events), compiled=False)
 
 
+ONE_LOGIN = {
+    "event_id": "x",
+    "customer_id": "c",
+    "type": "login",
+    "timestamp": "2026-03-01T12:00:00+00:00",
+    "payload": {"success": True},
+}
+
+
 def _parts(fold: ProfileFold) -> tuple[Any, ...]:
     plans = {cls: fold.plans[kind] for cls, kind in EVENT_TYPE_OF.items()}
     return plans, dict(EVENT_TYPE_OF)
@@ -158,18 +167,7 @@ def test_the_admitter_refuses_what_it_cannot_admit() -> None:
     admit_ = kernels.admitter(
         plans, kinds, TransactionEvent, LATENESS, FoldContext, Verdict, EventRecord
     )
-    parsed = parse_batch(
-        [
-            {
-                "event_id": "x",
-                "customer_id": "c",
-                "type": "login",
-                "timestamp": "2026-03-01T12:00:00+00:00",
-                "payload": {"success": True},
-            }
-        ],
-        0.0,
-    )
+    parsed = parse_batch([ONE_LOGIN], 0.0)
     verdicts: list[Verdict] = []
     with pytest.raises(ValueError, match="one per candidate"):
         admit_(parsed.candidates, 0, [], {}, {}, {}, fold.new_state, verdicts, [], set())
@@ -187,18 +185,7 @@ def test_a_failing_update_stops_the_batch_with_its_error() -> None:
 
     fold.plans["login"]["customer"] = ((broken, 3),)
     admission = Admission(fold, LATENESS)
-    parsed = parse_batch(
-        [
-            {
-                "event_id": "x",
-                "customer_id": "c",
-                "type": "login",
-                "timestamp": "2026-03-01T12:00:00+00:00",
-                "payload": {"success": True},
-            }
-        ],
-        0.0,
-    )
+    parsed = parse_batch([ONE_LOGIN], 0.0)
     routes = admission.routes(parsed.candidates, {})
     known: dict[str, str] = {}
     with pytest.raises(RuntimeError, match="broken family"):
