@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rapport.events.model import BaseEvent, TransactionEvent
-from rapport.profiles.admission import Admission, Verdict, batch_merchants, parse_batch
+from rapport.profiles.admission import Admission, Verdict, parse_batch
 from rapport.profiles.family import FoldContext
 from rapport.profiles.fold import EVENT_TYPE_OF, ProfileFold, build_layouts
 from rapport.profiles.native import kernels
@@ -90,7 +90,7 @@ def admit(
     for batch in (events[:split], events[split:]):
         parsed = parse_batch(batch, 1.0)
         if known_merchants:
-            merchants.update(batch_merchants(parsed.candidates))
+            merchants.update(dict(parsed.merchants))
         routes = admission.routes(parsed.candidates, merchants)
         verdicts, records, letters, touched = admission.run(
             parsed.candidates, known, merchants, states, fold.new_state, 1.0, routes=routes
@@ -202,7 +202,7 @@ def test_compiled_routes_are_the_references(
     fold = ProfileFold(build_layouts(kernels=kernels), kernels=kernels)
     admission = Admission(fold, LATENESS)
     parsed = parse_batch(events, 1.0)
-    merchants = batch_merchants(parsed.candidates)
+    merchants = dict(parsed.merchants)
     forgotten = data.draw(st.sets(st.sampled_from(sorted(merchants) or ["none"])))
     merchants = {k: v for k, v in merchants.items() if k not in forgotten}  # reports of unknowns
     wanted: set[Any] = set()

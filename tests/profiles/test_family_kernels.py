@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from rapport.events.model import BaseEvent
-from rapport.profiles.admission import Admission, batch_merchants, parse_batch
+from rapport.profiles.admission import Admission, parse_batch
 from rapport.profiles.families import default_families
 from rapport.profiles.family import CLOCK_SIZE, FoldContext, Updater
 from rapport.profiles.fold import ProfileFold, build_layouts
@@ -62,7 +62,7 @@ def fold(
                 plan[entity] = tuple((through_python(u), offset) for u, offset in updaters)
     parsed = parse_batch(events, 0.0)
     states: dict[ProfileKey, Any] = {}
-    merchants = batch_merchants(parsed.candidates)
+    merchants = dict(parsed.merchants)
     Admission(profile_fold, LATENESS).run(
         parsed.candidates, {}, merchants, states, profile_fold.new_state, 0.0
     )

@@ -1,5 +1,5 @@
 """What ``parse_batch`` gathers while it parses (ids, merchants, fraud reports' transactions,
-candidates by class) is what the one-purpose functions find in its candidates afterwards."""
+candidates by class) is what one-purpose comprehensions find in its candidates afterwards."""
 
 from __future__ import annotations
 
@@ -8,9 +8,25 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rapport.events.model import EVENT_TYPES
-from rapport.profiles.admission import batch_merchants, parse_batch, referenced_transactions
+from rapport.events.model import EVENT_TYPES, FraudReportEvent, TransactionEvent
+from rapport.profiles.admission import Candidate, parse_batch
 from tests.strategies import histories
+
+
+def batch_merchants(candidates: list[Candidate]) -> dict[str, str | None]:
+    return {
+        c.event.event_id: c.event.payload.merchant_id
+        for c in candidates
+        if isinstance(c.event, TransactionEvent)
+    }
+
+
+def referenced_transactions(candidates: list[Candidate]) -> set[str]:
+    return {
+        c.event.payload.transaction_event_id
+        for c in candidates
+        if isinstance(c.event, FraudReportEvent)
+    }
 
 
 @settings(max_examples=60, deadline=None)

@@ -86,9 +86,9 @@ class Parsed:
     ids: set[str] = field(default_factory=set)
     """The candidates' event ids."""
     merchants: dict[str, str | None] = field(default_factory=dict)
-    """Each transaction's merchant, by event id (:func:`batch_merchants`)."""
+    """Each transaction's merchant, by event id."""
     referenced: set[str] = field(default_factory=set)
-    """Transactions named by fraud reports (:func:`referenced_transactions`)."""
+    """Transactions named by fraud reports, whose merchants the fold must know."""
     by_type: dict[type[BaseEvent], list[Candidate]] = field(default_factory=dict)
     """The candidates of each event class, in input order."""
 
@@ -136,23 +136,6 @@ def parse_batch(raws: Iterable[RawEvent], received_at: float | None = None) -> P
         else:
             group.append(candidate)
     return parsed
-
-
-def referenced_transactions(candidates: Iterable[Candidate]) -> set[str]:
-    """Transaction ids named by fraud reports, whose merchants the fold must know."""
-    return {
-        c.event.payload.transaction_event_id
-        for c in candidates
-        if isinstance(c.event, FraudReportEvent)
-    }
-
-
-def batch_merchants(candidates: Iterable[Candidate]) -> dict[str, str | None]:
-    return {
-        c.event.event_id: c.event.payload.merchant_id
-        for c in candidates
-        if isinstance(c.event, TransactionEvent)
-    }
 
 
 @dataclass(slots=True)
@@ -217,8 +200,8 @@ class Admission:
         """Each candidate's merchant and the profiles it would update, in candidate order;
         every such profile's key is added to ``wanted``, if given.
 
-        ``merchants`` must already name every transaction of the batch (see
-        :func:`batch_merchants`): then admitting the candidates in order resolves the same
+        ``merchants`` must already name every transaction of the batch (``Parsed.merchants``):
+        then admitting the candidates in order resolves the same
         merchants, so :meth:`run` can take these routes instead of working them out again.
         Compiled (``Kernels.routes``) when the extension is built; :meth:`routes_reference`
         otherwise.
@@ -270,7 +253,7 @@ class Admission:
         """
         run = _Run(known_digests, merchants, states, new_state, received_at, before_apply)
         batch = candidates if isinstance(candidates, list) else list(candidates)
-        route_list = None if routes is None else list(routes)
+        route_list = routes if routes is None or isinstance(routes, list) else list(routes)
         # The compiled path calls no hook and takes plain dicts only.
         admit = None if before_apply is not None else self._admit
         known = known_digests if type(known_digests) is dict else None

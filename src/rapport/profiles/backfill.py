@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rapport.events.validation import RawEvent
-from rapport.profiles.admission import Admission, Candidate, batch_merchants, parse_batch
+from rapport.profiles.admission import Admission, Candidate, parse_batch
 from rapport.profiles.catalog import Entity
 from rapport.profiles.fold import ProfileFold, event_type
 from rapport.profiles.state import State
@@ -101,7 +101,7 @@ def backfill(
     with pq.ParquetWriter(str(out), schema, compression="zstd") as writer:
         for batch in raws:
             parsed = parse_batch(batch, time.time())
-            merchants.update(batch_merchants(parsed.candidates))
+            merchants.update(parsed.merchants)
             verdicts, _, _, _ = admission.run(
                 parsed.candidates,
                 known,
