@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from rapport.store.connect import connect
+from rapport.store.connect import STORE_CACHE_BYTES, connect
 from rapport.store.keys import CustomerKeys, MemoryKeys, open_key_file
 from rapport.store.protocols import (
     ConcurrentUpdateError,
@@ -71,8 +71,9 @@ class SqliteDatabase:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # WAL, synchronous=NORMAL, a busy timeout, secure_delete (an erased customer's profile
-        # or dead letters do not linger in free pages): see rapport.store.connect.
-        self.connection = connect(self.path)
+        # or dead letters do not linger in free pages), a larger page cache: see
+        # rapport.store.connect.
+        self.connection = connect(self.path, cache_bytes=STORE_CACHE_BYTES)
         self.connection.executescript(_SCHEMA + POSTINGS_SCHEMA + PROFILES_SCHEMA)
         upgrade(self.connection)
         self._depth = 0
