@@ -34,6 +34,7 @@ from benchmarks.extras import SIM_CUSTOMERS, measure_extras
 from benchmarks.learning_models import measure_learning
 from benchmarks.offpolicy import measure_offpolicy
 from benchmarks.report import Results, Timing
+from benchmarks.sqlite_alone import measure_sqlite_alone
 from benchmarks.storage_backends import measure_storage_backends
 from benchmarks.workload import Workload, ensure
 from rapport import Engine
@@ -178,9 +179,11 @@ def profile_reads(engine: Engine, customer_ids: list[str], repeats: int) -> tupl
 
 
 def measure_sqlite(
-    tmp: Path, reps: int, batches: list[list[bytes]], sqlite: Timing, pipelined: Timing
+    tmp: Path, reps: int, batches: list[list[bytes]], timings: tuple[Timing, Timing, Timing]
 ) -> list[Any]:
-    """Time SQLite ingest one batch at a time and pipelined; the profiles' sizes by entity."""
+    """Time SQLite ingest one batch at a time and pipelined, and its statements replayed
+    alone (``benchmarks.sqlite_alone``); the profiles' sizes by entity."""
+    sqlite, pipelined, alone = timings
     n, close = sqlite.events, Engine.close
     dbs = (str(tmp / f"ingest-{i}.db") for i in range(reps))
     repeat(sqlite, reps, lambda: rapport_ingest(next(dbs), batches, n), close).close()
@@ -188,6 +191,7 @@ def measure_sqlite(
     repeat(
         pipelined, reps, lambda: rapport_ingest(next(piped), batches, n, pipelined=True), close
     ).close()
+    measure_sqlite_alone(tmp, reps, batches, alone)
     query = "SELECT entity, count(*), max(length(data)), avg(length(data)) FROM profiles"
     with contextlib.closing(sqlite3.connect(tmp / f"ingest-{reps - 1}.db")) as db:
         return db.execute(f"{query} GROUP BY entity ORDER BY entity").fetchall()
@@ -205,6 +209,7 @@ def measure(workload: Workload, reps: int, sim_customers: int = SIM_CUSTOMERS) -
     memory = Timing("Rapport in-process, memory store", n)
     sqlite = Timing("Rapport in-process, SQLite store", n)
     pipelined = Timing("Rapport in-process, SQLite store, `ingest_batches` (2 processes)", n)
+    alone = Timing("SQLite alone: the SQLite store's statements replayed, no Rapport code", n)
     parse_cli = Timing("JSON parse floor, subprocess", n)
     cli = Timing("`rapport ingest FILE --db tmp.db --json`", n)
     close = Engine.close
@@ -224,7 +229,7 @@ def measure(workload: Workload, reps: int, sim_customers: int = SIM_CUSTOMERS) -
     del engine
     print("memory store done", flush=True)
     with tempfile.TemporaryDirectory(prefix="rapport-bench-") as tmp:
-        sizes = measure_sqlite(Path(tmp), reps, batches, sqlite, pipelined)
+        sizes = measure_sqlite(Path(tmp), reps, batches, (sqlite, pipelined, alone))
         print("SQLite store done", flush=True)
         parse = [sys.executable, "-c", PARSE_SCRIPT, str(path)]
         repeat(parse_cli, reps, functools.partial(run_command, parse))
@@ -239,6 +244,7 @@ def measure(workload: Workload, reps: int, sim_customers: int = SIM_CUSTOMERS) -
     results.read_micros, results.features = read_micros, features
     results.extras = extras
     results.pipelined = pipelined
+    results.sqlite_alone = alone
     results.decisions = decisions
     results.sizes = [(str(e), int(c), int(most), float(mean)) for e, c, most, mean in sizes]
     results.river_stats = sum(
