@@ -28,6 +28,7 @@ from rapport.ingest_pipeline import (
     BatchInputs,
     FoldedBatch,
     ingest_batches,
+    logged_among_late,
     write_folded,
 )
 from rapport.learning.challenger import Challenger
@@ -57,7 +58,13 @@ from rapport.results import (
     event_context,
 )
 from rapport.signals import compute_signals, signal_scores
-from rapport.store import ConcurrentUpdateError, DeadLetter, Stores, open_stores
+from rapport.store import (
+    ConcurrentUpdateError,
+    DeadLetter,
+    DuplicateEventError,
+    Stores,
+    open_stores,
+)
 from rapport.store.protocols import ProfileKey
 
 _OUTCOME_EVENTS = frozenset(EVENT_TYPES[kind] for kind in OUTCOME_TYPES)
@@ -94,6 +101,12 @@ class Engine:
         self._decisions_lock = threading.Lock()
         self._protected: ProtectedStore | None = None
         self.admission = Admission(self.fold, self.config.allowed_lateness_seconds)
+        self._assume_new = True
+        """Whether ``ingest`` folds the next batch without looking its ids up in the log: while
+        batches come in with no id logged before, the log's own refusal of a logged id (which
+        undoes the batch's write) is check enough, and saves a lookup per event. A batch that
+        is refused is folded again after a lookup, as is every batch after one that held a
+        logged id (a re-sent file), until one comes with none."""
         self.pipeline_refolds = 0
         """Batches ``ingest_batches`` folded again because another writer changed one of their
         profiles before they were written (see rapport.ingest_pipeline)."""
@@ -129,14 +142,29 @@ class Engine:
         """
         with collector_paused():
             batch = self.admit(events)
-            for attempt in range(self.config.max_conflict_retries + 1):
+            assume_new, conflicts = self._assume_new, 0
+            while True:
                 try:
-                    folded = self.fold_batch(batch, self.read_inputs(batch))
+                    inputs = self.read_inputs(batch, assume_new=assume_new)
+                    # Read before the fold, which adds the batch's own ids to them.
+                    logged = bool(inputs.known_digests)
+                    folded = self.fold_batch(batch, inputs)
+                    if assume_new and logged_among_late(self.stores, folded):
+                        assume_new = False
+                        continue
                     self.write_folded(folded)
                     break
+                except DuplicateEventError:
+                    if not assume_new:  # logged by another writer since the lookup
+                        conflicts += 1
+                        if conflicts > self.config.max_conflict_retries:
+                            raise
+                    assume_new = False
                 except ConcurrentUpdateError:
-                    if attempt == self.config.max_conflict_retries:
+                    conflicts += 1
+                    if conflicts > self.config.max_conflict_retries:
                         raise
+            self._assume_new = not logged
             return self.settle(batch, folded)
 
     def ingest_batches(self, batches: Iterable[Iterable[RawEvent]]) -> Iterator[IngestReport]:
@@ -158,12 +186,18 @@ class Engine:
         protected = take_protected(updates, parsed.letters)
         return AdmittedBatch(raws, received_at, parsed, protected)
 
-    def read_inputs(self, batch: AdmittedBatch, pending: FoldedBatch | None = None) -> BatchInputs:
+    def read_inputs(
+        self, batch: AdmittedBatch, pending: FoldedBatch | None = None, *, assume_new: bool = False
+    ) -> BatchInputs:
         """The logged ids, merchants and stored profiles the batch's fold needs, as they will be
-        once ``pending`` (a folded batch not yet written) is."""
+        once ``pending`` (a folded batch not yet written) is.
+
+        With ``assume_new``, the batch's ids are not looked up: the fold takes them all as new,
+        and if one is logged after all, the write refuses the batch (``DuplicateEventError``).
+        """
         stores, candidates, parsed = self.stores, batch.candidates, batch.parsed
         ids, referenced = parsed.ids, parsed.referenced
-        known = stores.events.lookup(ids)
+        known = {} if assume_new else stores.events.lookup(ids)
         merchants = {
             event_id: record.merchant_id
             for event_id, record in stores.events.lookup(referenced).items()

@@ -114,6 +114,14 @@ def _write(message: bytes) -> None:
     write_folded(_WRITER_STORES, *_DECODER.decode(message))
 
 
+def logged_among_late(stores: Stores, folded: FoldedBatch) -> bool:
+    """Whether an event the fold refused as too late is logged: a re-sent event is a
+    duplicate however late, and only a write checks the ids of the events it appends (a fold
+    that did not look the batch's ids up must then look these up)."""
+    late = {d.event_id for d in folded.letters if d.code == "too_late" and d.event_id}
+    return bool(late) and bool(stores.events.lookup(late))
+
+
 def write_folded(
     stores: Stores,
     writes: list[tuple[ProfileKey, bytes, int]],

@@ -10,7 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rapport.profiles.catalog import Entity
-from rapport.store import ConcurrentUpdateError, DeadLetter, EventRecord, Stores
+from rapport.store import (
+    ConcurrentUpdateError,
+    DeadLetter,
+    DuplicateEventError,
+    EventRecord,
+    StoredProfile,
+    Stores,
+)
 from rapport.store.protocols import DeadLetterStore, EventLog, ProfileStore
 
 
@@ -114,7 +121,7 @@ def test_event_log_keeps_arrival_order_and_looks_up(stores: Stores) -> None:
 
 def test_event_log_refuses_a_second_copy(stores: Stores) -> None:
     stores.events.append([record("e1")])
-    with pytest.raises(ValueError, match="already"):
+    with pytest.raises(DuplicateEventError, match="already"):
         stores.events.append([record("e9"), record("e1")])
     assert stores.events.count() == 1
 
@@ -200,6 +207,25 @@ def test_transaction_rolls_back_every_store(stores: Stores) -> None:
     assert stores.profiles.count() == 1
     assert stores.profiles.get_many([("customer", "c0")])[("customer", "c0")].data == b"before"
     assert stores.dead_letters.count() == 0
+
+
+def _update_then_append_a_logged_id(stores: Stores) -> None:
+    with stores.transaction():
+        stores.profiles.put_many([(("customer", "c1"), b"after", 1), (("device", "d1"), b"x", 0)])
+        stores.events.append([record("e2"), record("e1")])
+
+
+def test_a_refused_append_undoes_the_unit_it_ends(stores: Stores) -> None:
+    """The engine writes profiles, then events, in one unit; it appends without looking the
+    ids up first and counts on a refused append to leave the profiles as they were."""
+    stores.events.append([record("e1")])
+    stores.profiles.put_many([(("customer", "c1"), b"before", 0)])
+    with pytest.raises(DuplicateEventError):
+        _update_then_append_a_logged_id(stores)
+    assert stores.profiles.get_many([("customer", "c1"), ("device", "d1")]) == {
+        ("customer", "c1"): StoredProfile(b"before", 1)
+    }
+    assert [r.event_id for r in stores.events.scan()] == ["e1"]
 
 
 def test_dead_letters_round_trip(stores: Stores) -> None:

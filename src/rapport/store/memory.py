@@ -14,6 +14,7 @@ from rapport.store.keys import MemoryKeys
 from rapport.store.protocols import (
     ConcurrentUpdateError,
     DeadLetter,
+    DuplicateEventError,
     EventRecord,
     ProfileKey,
     StoredProfile,
@@ -99,7 +100,7 @@ class MemoryEventLog:
             seen: set[str] = set()
             for event_id in ids:
                 if event_id in by_id or event_id in seen:
-                    raise ValueError(f"event {event_id!r} is already in the log")
+                    raise DuplicateEventError(f"event {event_id!r} is already in the log")
                 seen.add(event_id)
         by_id.update(zip(ids, records, strict=True))
         self._order.extend(records)

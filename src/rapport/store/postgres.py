@@ -28,6 +28,7 @@ from rapport.store.keys import open_key_file
 from rapport.store.protocols import (
     ConcurrentUpdateError,
     DeadLetter,
+    DuplicateEventError,
     EventRecord,
     ProfileKey,
     StoredProfile,
@@ -213,7 +214,7 @@ class PostgresEventLog:
                         row = (r.event_id, r.type, r.customer_id, r.time, r.merchant_id, r.digest)
                         copy.write_row((*row, r.body))
         except errors.UniqueViolation as error:
-            raise ValueError(f"an event id is already in the log: {error}") from error
+            raise DuplicateEventError(f"an event id is already in the log: {error}") from error
 
     def lookup(self, event_ids: Collection[str]) -> dict[str, EventRecord]:
         if not event_ids:

@@ -19,6 +19,11 @@ ProfileKey = tuple[str, str]
 """(entity kind, entity id)."""
 
 
+class DuplicateEventError(ValueError):
+    """An appended event's id is already in the log, or twice in the batch: the append wrote
+    nothing (and the unit of work it belongs to fails)."""
+
+
 class ConcurrentUpdateError(RuntimeError):
     """A profile changed since it was read: the writer must re-read and re-apply."""
 
@@ -89,7 +94,8 @@ class ProfileStore(Protocol):
 @runtime_checkable
 class EventLog(Protocol):
     def append(self, records: Sequence[EventRecord]) -> None:
-        """Append new events in arrival order. Ids already logged are an error (ValueError)."""
+        """Append new events in arrival order. An id already logged (or given twice) is a
+        :class:`DuplicateEventError`, and nothing of ``records`` is appended."""
         ...
 
     def lookup(self, event_ids: Collection[str]) -> dict[str, EventRecord]:

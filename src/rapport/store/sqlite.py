@@ -18,6 +18,7 @@ from rapport.store.keys import CustomerKeys, MemoryKeys, open_key_file
 from rapport.store.protocols import (
     ConcurrentUpdateError,
     DeadLetter,
+    DuplicateEventError,
     EventRecord,
     ProfileKey,
     StoredProfile,
@@ -218,7 +219,7 @@ class SqliteEventLog:
         except sqlite3.IntegrityError as error:
             if "events.event_id" not in str(error):
                 raise  # another constraint (or a trigger) refused the batch: say which
-            raise ValueError(f"an event id is already in the log: {error}") from error
+            raise DuplicateEventError(f"an event id is already in the log: {error}") from error
 
     def lookup(self, event_ids: Collection[str]) -> dict[str, EventRecord]:
         found: dict[str, EventRecord] = {}
