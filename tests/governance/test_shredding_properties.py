@@ -19,10 +19,11 @@ from rapport.store.crypto import (
     EnvelopeError,
     Pseudonyms,
     new_key,
+    nonce_pool,
     nonces,
     seal,
     seal_many,
-    seal_stream,
+    seal_with_nonce,
     unseal,
 )
 from rapport.store.keys import CustomerKeys, MemoryKeys, SqliteKeys
@@ -172,14 +173,25 @@ def test_any_erasure_leaves_the_chain_whole(
     keys.close()
 
 
-def test_a_stream_of_items_must_be_as_long_as_announced() -> None:
+def test_an_envelope_carries_the_nonce_it_was_sealed_under() -> None:
     key = DataKey.from_bytes(*new_key())
-    items = [(key, b"body %d" % i, b"ctx %d" % i) for i in range(3)]
-    envelopes = seal_stream(iter(items), 3)
-    assert [unseal(key, e, c) for (_, _, c), e in zip(items, envelopes, strict=True)] == [
-        p for _, p, _ in items
+    pool = nonce_pool(3)
+    assert len(pool) == 3 * NONCE_BYTES
+    for index in range(3):
+        nonce = pool[index * NONCE_BYTES : (index + 1) * NONCE_BYTES]
+        envelope = seal_with_nonce(key, nonce, b"body %d" % index, b"ctx")
+        assert envelope[9:21] == nonce
+        assert unseal(key, envelope, b"ctx") == b"body %d" % index
+
+
+def test_a_sealed_batch_uses_each_nonce_once_and_every_record_opens() -> None:
+    stores = open_stores("memory://")
+    records = [
+        EventRecord(f"e{i}", "login", f"c{i % 7}", float(i), f"d{i}", b"{}", None)
+        for i in range(500)
     ]
-    with pytest.raises(ValueError, match="not the 4 announced"):
-        seal_stream(iter(items), 4)
-    with pytest.raises(ValueError, match="more than the 2"):
-        seal_stream(iter(items), 2)
+    stores.events.append(records)
+    assert isinstance(stores.events, SealedEventLog)
+    sealed = list(stores.events.inner.scan())
+    assert len({record.body[9:21] for record in sealed}) == len(records)
+    assert list(stores.events.scan()) == records

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -63,7 +63,12 @@ def new_key() -> tuple[bytes, bytes]:
 def seal(key: DataKey, plaintext: bytes, context: bytes) -> bytes:
     """Encrypt and authenticate ``plaintext``; ``context`` (e.g. the row's pseudonymous id) is
     authenticated too, so a sealed body moved to another row no longer opens."""
-    nonce = os.urandom(NONCE_BYTES)
+    return seal_with_nonce(key, os.urandom(NONCE_BYTES), plaintext, context)
+
+
+def seal_with_nonce(key: DataKey, nonce: bytes, plaintext: bytes, context: bytes) -> bytes:
+    """:func:`seal` under a nonce the caller drew from :func:`nonce_pool` (or :func:`nonces`)
+    for this envelope alone: a nonce used twice under one key breaks AES-GCM."""
     return b"".join(
         (_VERSION_BYTE, key.key_id, nonce, key.cipher.encrypt(nonce, plaintext, context))
     )
@@ -71,26 +76,16 @@ def seal(key: DataKey, plaintext: bytes, context: bytes) -> bytes:
 
 def seal_many(items: Sequence[tuple[DataKey, bytes, bytes]]) -> list[bytes]:
     """:func:`seal` each (key, plaintext, context), with the nonces of :func:`nonces`."""
-    return seal_stream(items, len(items))
+    return [
+        seal_with_nonce(key, nonce, plaintext, context)
+        for (key, plaintext, context), nonce in zip(items, nonces(len(items)), strict=True)
+    ]
 
 
-def seal_stream(items: Iterable[tuple[DataKey, bytes, bytes]], count: int) -> list[bytes]:
-    """:func:`seal_many` of exactly ``count`` items given one at a time (a generator: the
-    caller builds no list of plaintexts); a ``ValueError`` if there are not ``count``."""
-    pool = os.urandom(NONCE_BYTES * count)  # nonces(count), without a list of them
-    version, size = _VERSION_BYTE, NONCE_BYTES
-    sealed: list[bytes] = []
-    append = sealed.append
-    for index, (key, plaintext, context) in enumerate(items):
-        nonce = pool[index * size : index * size + size]
-        if len(nonce) != size:
-            raise ValueError(f"more than the {count} items announced")
-        append(
-            b"".join((version, key.key_id, nonce, key.cipher.encrypt(nonce, plaintext, context)))
-        )
-    if len(sealed) != count:
-        raise ValueError(f"{len(sealed)} items, not the {count} announced")
-    return sealed
+def nonce_pool(count: int) -> bytes:
+    """The bytes of ``count`` fresh random nonces, :data:`NONCE_BYTES` each, from one read of
+    the operating system's random source (see :func:`nonces`)."""
+    return os.urandom(NONCE_BYTES * count)
 
 
 def nonces(count: int) -> list[bytes]:
@@ -100,7 +95,7 @@ def nonces(count: int) -> list[bytes]:
     random as separate reads (a repeat between two is as unlikely), and they live only in the
     caller's frame: nothing is pooled, so no forked process can ever hand out the same ones.
     """
-    pool = os.urandom(NONCE_BYTES * count)
+    pool = nonce_pool(count)
     return [pool[i : i + NONCE_BYTES] for i in range(0, len(pool), NONCE_BYTES)]
 
 

@@ -25,7 +25,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 
-from rapport.store.crypto import DataKey, Pseudonyms, key_id_of, seal_stream, unseal
+from rapport.store.crypto import (
+    NONCE_BYTES,
+    DataKey,
+    Pseudonyms,
+    key_id_of,
+    nonce_pool,
+    seal_with_nonce,
+    unseal,
+)
 from rapport.store.keys import CustomerKeys
 from rapport.store.protocols import (
     ConcurrentUpdateError,
@@ -69,8 +77,9 @@ class SealedEventLog:
         self.inner = inner
         self._keys = keys
         self._customers = EntityPseudonyms(keys.pseudonym)
-        # Ingest looks a batch's ids up, then appends the new ones: the pseudonyms looked up
-        # since the last append are kept for it (event ids never repeat: no longer-lived cache).
+        # When ingest looks a batch's ids up before appending the new ones, the pseudonyms
+        # looked up since the last append are kept for it (event ids never repeat: no
+        # longer-lived cache).
         self._looked_up: dict[str, str] = {}
 
     def append(self, records: Sequence[EventRecord]) -> None:
@@ -79,27 +88,21 @@ class SealedEventLog:
             return
         pseudonym, customer_ref = self._keys.pseudonym, self._customers
         looked_up = self._looked_up
-        refs = {r.customer_id: customer_ref(r.customer_id) for r in records}
+        refs = {c: customer_ref(c) for c in {r.customer_id for r in records}}
         keys = self._keys.for_writing(set(refs.values()))
         key_of = {customer_id: keys[ref] for customer_id, ref in refs.items()}
-        event_refs = [looked_up.get(r.event_id) or pseudonym(r.event_id) for r in records]
-        bodies = seal_stream(
-            (
-                (
-                    key_of[r.customer_id],
-                    b"\0".join((r.event_id.encode(), r.customer_id.encode(), r.body)),
-                    event_ref.encode(),
-                )
-                for r, event_ref in zip(records, event_refs, strict=True)
-            ),
-            len(records),
-        )
-        sealed = [
-            EventRecord(
-                event_ref, r.type, refs[r.customer_id], r.time, r.digest, body, r.merchant_id
+        pool, size = nonce_pool(len(records)), NONCE_BYTES
+        sealed: list[EventRecord] = []
+        for index, r in enumerate(records):
+            event_id, customer_id = r.event_id, r.customer_id
+            event_ref = looked_up.get(event_id) or pseudonym(event_id)
+            nonce = pool[index * size : index * size + size]
+            plaintext = b"\0".join((event_id.encode(), customer_id.encode(), r.body))
+            body = seal_with_nonce(key_of[customer_id], nonce, plaintext, event_ref.encode())
+            ref = refs[customer_id]
+            sealed.append(
+                EventRecord(event_ref, r.type, ref, r.time, r.digest, body, r.merchant_id)
             )
-            for r, event_ref, body in zip(records, event_refs, bodies, strict=True)
-        ]
         self._looked_up = {}
         self.inner.append(sealed)
 
