@@ -106,3 +106,25 @@ def test_an_id_sent_again_with_other_content_is_a_conflict(engine: Engine) -> No
         ("rejected", "event_id_conflict"),
     ]
     assert engine.stores.events.count() == 2
+
+
+def test_the_pipelined_ingest_folds_the_same_way(tmp_path: Path) -> None:
+    """``ingest_batches`` (a second process writing) folds without the lookup too; a batch the
+    writer refuses is ingested again, looked up, with the same verdicts."""
+    first = [_login(f"e{i}", i) for i in range(10)]
+    fresh = [_login(f"e{i}", i) for i in range(10, 20)]
+    more = [_login(f"e{i}", i) for i in range(20, 30)]
+    with Engine(str(tmp_path / "rapport.db")) as engine:
+        spy = _Spy(engine)
+        # The re-sent batch is folded while "fresh" is being written: its ids are in the log
+        # already, not in the pending write, so only the log's refusal can catch them.
+        reports = list(engine.ingest_batches([first, fresh, first, more]))
+        assert [[v.status for v in r.verdicts] for r in reports] == [
+            ["accepted"] * 10,
+            ["accepted"] * 10,
+            ["duplicate"] * 10,
+            ["accepted"] * 10,
+        ]
+        assert engine.pipeline_refolds == 1  # the re-sent batch, refused by the log
+        assert {f"e{i}" for i in range(10)} in spy.calls  # looked up once refused
+        assert engine.stores.events.count() == 30

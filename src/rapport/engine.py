@@ -102,11 +102,7 @@ class Engine:
         self._protected: ProtectedStore | None = None
         self.admission = Admission(self.fold, self.config.allowed_lateness_seconds)
         self._assume_new = True
-        """Whether ``ingest`` folds the next batch without looking its ids up in the log: while
-        batches come in with no id logged before, the log's own refusal of a logged id (which
-        undoes the batch's write) is check enough, and saves a lookup per event. A batch that
-        is refused is folded again after a lookup, as is every batch after one that held a
-        logged id (a re-sent file), until one comes with none."""
+        """Whether the next batch is folded without looking its ids up (``fold_admitted``)."""
         self.pipeline_refolds = 0
         """Batches ``ingest_batches`` folded again because another writer changed one of their
         profiles before they were written (see rapport.ingest_pipeline)."""
@@ -142,29 +138,23 @@ class Engine:
         """
         with collector_paused():
             batch = self.admit(events)
-            assume_new, conflicts = self._assume_new, 0
+            conflicts = 0
             while True:
+                optimistic = self._assume_new
                 try:
-                    inputs = self.read_inputs(batch, assume_new=assume_new)
-                    # Read before the fold, which adds the batch's own ids to them.
-                    logged = bool(inputs.known_digests)
-                    folded = self.fold_batch(batch, inputs)
-                    if assume_new and logged_among_late(self.stores, folded):
-                        assume_new = False
-                        continue
+                    folded = self.fold_admitted(batch)
                     self.write_folded(folded)
                     break
                 except DuplicateEventError:
-                    if not assume_new:  # logged by another writer since the lookup
+                    self._assume_new = False
+                    if not optimistic:  # logged by another writer since the lookup
                         conflicts += 1
                         if conflicts > self.config.max_conflict_retries:
                             raise
-                    assume_new = False
                 except ConcurrentUpdateError:
                     conflicts += 1
                     if conflicts > self.config.max_conflict_retries:
                         raise
-            self._assume_new = not logged
             return self.settle(batch, folded)
 
     def ingest_batches(self, batches: Iterable[Iterable[RawEvent]]) -> Iterator[IngestReport]:
@@ -185,6 +175,28 @@ class Engine:
         updates = parsed.by_type.get(CustomerUpdateEvent, [])
         protected = take_protected(updates, parsed.letters)
         return AdmittedBatch(raws, received_at, parsed, protected)
+
+    def fold_admitted(
+        self, batch: AdmittedBatch, pending: FoldedBatch | None = None
+    ) -> FoldedBatch:
+        """Read a batch's inputs and fold it (``read_inputs``, then ``fold_batch``).
+
+        While batches come with none of their ids logged, the ids are not looked up: the log's
+        refusal of a logged id (``DuplicateEventError`` at the write, which undoes it) is check
+        enough. A refused batch is looked up and folded again, as is every batch after one that
+        held a logged id, until one comes with none; events refused as too late are looked up
+        before the write (a re-sent event is a duplicate however late)."""
+        assume_new = self._assume_new
+        while True:
+            inputs = self.read_inputs(batch, pending, assume_new=assume_new)
+            # Read before the fold, which adds the batch's own ids to them.
+            logged = bool(inputs.known_digests)
+            folded = self.fold_batch(batch, inputs)
+            if assume_new and logged_among_late(self.stores, folded):
+                assume_new = False
+                continue
+            self._assume_new = not logged
+            return folded
 
     def read_inputs(
         self, batch: AdmittedBatch, pending: FoldedBatch | None = None, *, assume_new: bool = False

@@ -17,9 +17,11 @@ conflicts, late and invalid events, on SQLite and on PostgreSQL with Redis profi
 
 A report is handed out only once its batch is written, so everything reported is stored. If a
 write fails, nothing after it is written or reported. If it fails because another writer
-updated one of its profiles meanwhile (:class:`ConcurrentUpdateError`), the batch is ingested
-again the one-by-one way, which retries, and the next batch is folded again from what was
-stored. Stores another process cannot open (``memory://``) are ingested one batch at a time.
+updated one of its profiles meanwhile (:class:`ConcurrentUpdateError`), or because it was folded
+without looking its ids up (as ``Engine.ingest`` folds while batches come with none logged) and
+held a logged one (:class:`DuplicateEventError`), the batch is ingested again the one-by-one
+way, which looks up and retries, and the next batch is folded again from what was stored.
+Stores another process cannot open (``memory://``) are ingested one batch at a time.
 """
 
 from __future__ import annotations
@@ -36,7 +38,13 @@ import msgspec
 from rapport.governance.protected import ProtectedUpdate
 from rapport.profiles.admission import Candidate, Parsed, Route, Verdict
 from rapport.results import IngestReport, collector_paused
-from rapport.store import ConcurrentUpdateError, DeadLetter, Stores, open_stores
+from rapport.store import (
+    ConcurrentUpdateError,
+    DeadLetter,
+    DuplicateEventError,
+    Stores,
+    open_stores,
+)
 from rapport.store.protocols import EventRecord, ProfileKey, StoredProfile
 
 if TYPE_CHECKING:
@@ -153,8 +161,7 @@ def ingest_batches(engine: Engine, batches: Iterable[Iterable[RawEvent]]) -> Ite
             report: IngestReport | None = None
             with collector_paused():
                 batch = engine.admit(raws)
-                inputs = engine.read_inputs(batch, None if writing is None else writing[1])
-                folded = engine.fold_batch(batch, inputs)
+                folded = engine.fold_admitted(batch, None if writing is None else writing[1])
                 if writing is not None:
                     report, refolded = _settle(engine, *writing)
                     if refolded:  # the batch before went in another way: fold this one again
@@ -177,7 +184,9 @@ def _settle(
     another writer got in between (the one-by-one way, which retries)."""
     try:
         write.result()
-    except ConcurrentUpdateError:
+    except (ConcurrentUpdateError, DuplicateEventError):
+        # A batch folded without looking its ids up held a logged one (or another writer got
+        # in between): ingest it again the one-by-one way, which looks up and retries.
         engine.pipeline_refolds += 1
         return engine.ingest(batch.raws), True
     return engine.settle(batch, folded), False

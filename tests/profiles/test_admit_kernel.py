@@ -70,19 +70,7 @@ def admit(
     for plan in fold.plans.values():
         for entity, updaters in plan.items():
             plan[entity] = (*updaters, (spy, 0))
-    admission = Admission(fold, LATENESS)
-    calls: list[int] = []
-    compiled_admit = admission._admit
-    assert compiled_admit is not None
-    if compiled:
-
-        def counted(*args: Any) -> int:
-            calls.append(args[1])
-            return compiled_admit(*args)
-
-        admission._admit = counted
-    else:
-        admission._admit = None
+    admission = Admission(fold, LATENESS, compiled=compiled)
     states: dict[Any, State] = {}
     known: dict[str, str] = {}
     merchants: dict[str, str | None] = {}
@@ -102,7 +90,9 @@ def admit(
     out["states"] = {key: state.tobytes() for key, state in states.items()}
     out["known"], out["merchants"], out["seen"] = known, merchants, seen
     if compiled and events:
-        assert calls, "the compiled path never ran"
+        assert admission.compiled_calls, "the compiled path never ran"
+    else:
+        assert admission.compiled_calls == 0
     return out
 
 

@@ -162,13 +162,19 @@ class Admission:
     late event) back to :meth:`admit_one`, the reference, which words and dead-letters it.
     """
 
-    def __init__(self, fold: ProfileFold, allowed_lateness_seconds: float) -> None:
+    def __init__(
+        self, fold: ProfileFold, allowed_lateness_seconds: float, *, compiled: bool = True
+    ) -> None:
+        """``compiled=False`` admits every candidate through :meth:`admit_one` even where the
+        fold has kernels (the tests compare the two paths on the same fold)."""
         self.fold = fold
         self._lateness = allowed_lateness_seconds
         kernels = fold.kernels
         self._route_classes = (TransactionEvent, FraudReportEvent, fold.device_classes)
+        self.compiled_calls = 0
+        """How many times :meth:`run` handed candidates to the compiled path."""
         self._admit: native.Admit | None = None
-        if kernels is not None:
+        if kernels is not None and compiled:
             self._admit = kernels.admitter(
                 {cls: fold.plans[kind] for cls, kind in EVENT_TYPE_OF.items()},
                 dict(EVENT_TYPE_OF),
@@ -261,6 +267,7 @@ class Admission:
         position, count = 0, len(batch)
         while position < count:
             if admit and route_list is not None and known is not None and merchant_of is not None:
+                self.compiled_calls += 1
                 position = admit(
                     batch,
                     position,
