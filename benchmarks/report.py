@@ -140,7 +140,7 @@ class Results:
                 f"while the next is read and folded (as `rapport ingest` does), SQLite ingest "
                 f"takes "
                 f"{t.best:.1f} s against {sqlite.best:.1f} s one batch at a time "
-                f"({sqlite.best / t.best:.2f}x faster), for {t.cpu_rate:,.0f} events per "
+                f"({_speed(sqlite.best / t.best)}), for {t.cpu_rate:,.0f} events per "
                 f"CPU-second of both processes against {sqlite.cpu_rate:,.0f}: the budget rows "
                 f"above are per core, so they measure the one-process path."
             )
@@ -150,8 +150,9 @@ class Results:
             left = max(budget - alone, 0.0)
             parts.append(
                 f"Replayed by `sqlite3` with no Rapport code, the SQLite store's own statements "
-                f"for this workload (the lookups of each batch's event ids and profiles, the "
-                f"event rows and postings, the profile updates, the commits) take {alone:.1f} s"
+                f"for this workload (the reads of each batch's profiles and of any event ids it "
+                f"looked up, the event rows and postings, the profile updates, the commits) take "
+                f"{alone:.1f} s"
                 + (
                     f": {alone / extra:.0%} of the {extra:.1f} s by which the SQLite row exceeds "
                     "the memory row."
@@ -215,6 +216,11 @@ class Results:
                 "",
             ]
         )
+
+
+def _speed(ratio: float) -> str:
+    """A time ratio (before / after) in words: "1.25x faster" or "1.25x slower"."""
+    return f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
 
 
 def machine() -> str:

@@ -53,7 +53,11 @@ def post(connection: sqlite3.Connection, events: Iterable[tuple[str, int]]) -> N
         seqs.append(seq)
     connection.executemany(
         "INSERT INTO customer_postings (customer_id, first_seq, seqs) VALUES (?, ?, ?)",
-        [(customer_id, seqs[0], _encode(seqs)) for customer_id, seqs in by_customer.items()],
+        # bytearray: sqlite3 binds it as it is, bytes through its adapter (see sqlite._blob).
+        [
+            (customer_id, seqs[0], bytearray(_encode(seqs)))
+            for customer_id, seqs in by_customer.items()
+        ],
     )
 
 
