@@ -37,14 +37,14 @@ from rapport.learning.monitors import Monitors
 from rapport.learning.outcomes import OUTCOME_TYPES, open_outcome_log
 from rapport.learning.registry import open_registry
 from rapport.learning.shadow import Shadow, open_shadow_log
+from rapport.profile_reads import profile_of, state_at
 from rapport.profiles.admission import (
     Admission,
     Verdict,
     parse_batch,
 )
-from rapport.profiles.catalog import Entity, FeatureValue
+from rapport.profiles.catalog import Entity
 from rapport.profiles.families.declared import declared_view
-from rapport.profiles.family import EVENT_COUNT
 from rapport.profiles.fold import ProfileFold, event_type
 from rapport.profiles.state import State
 from rapport.results import (
@@ -54,10 +54,9 @@ from rapport.results import (
     TimeLike,
     UnknownEntityError,
     collector_paused,
-    epoch,
     event_context,
 )
-from rapport.signals import compute_signals, signal_scores
+from rapport.signals import signal_scores
 from rapport.store import (
     ConcurrentUpdateError,
     DeadLetter,
@@ -295,49 +294,13 @@ class Engine:
     ) -> Profile:
         kind = Entity(entity)
         state, when = self._state_at(kind, entity_id, at)
-        return self._profile(kind, entity_id, state, when)
+        return profile_of(self.fold, kind, entity_id, state, when)
 
     def _state_at(
         self, kind: Entity, entity_id: str, at: TimeLike | None
     ) -> tuple[State, float | None]:
-        """An entity's state as it stood at ``at`` (replayed from the log if ``at`` is earlier
-        than its latest event), and ``at`` as epoch seconds."""
-        layout = self.fold.layouts[kind]
-        row = self.stores.profiles.get_many([(str(kind), entity_id)]).get((str(kind), entity_id))
-        if row is None:
-            raise UnknownEntityError(f"no events have been accepted for {kind} {entity_id!r}")
-        state = layout.loads(row.data)
-        when = None if at is None else epoch(at)
-        if when is not None and when < layout.last_event_time(state):
-            if kind is not Entity.CUSTOMER:
-                raise ValueError(f"{kind} profiles can only be read at or after their latest event")
-            state = self._replay_customer(entity_id, when)
-        return state, when
-
-    def _replay_customer(self, customer_id: str, until: float) -> State:
-        layout = self.fold.layouts[Entity.CUSTOMER]
-        state = layout.new_state()
-        key: ProfileKey = (Entity.CUSTOMER, customer_id)
-        for record in self.stores.events.scan(customer_id):
-            if record.time <= until:
-                event = parse_event(record.body)
-                self.fold.apply(event, record.merchant_id, {key: state}, only=Entity.CUSTOMER)
-        return state
-
-    def _profile(self, kind: Entity, entity_id: str, state: State, at: float | None) -> Profile:
-        layout = self.fold.layouts[kind]
-        count = int(state[EVENT_COUNT])
-        when = layout.last_event_time(state) if at is None else at
-        values = layout.read(state, when) if count else {}
-        features = {
-            spec.name: FeatureValue(
-                spec.name, float(values.get(spec.name, 0.0)), spec.unit, spec.description
-            )
-            for spec in layout.specs
-        }
-        as_of = dt.datetime.fromtimestamp(when, dt.UTC) if count else None
-        signals = compute_signals(values, when) if count and kind is Entity.CUSTOMER else {}
-        return Profile(kind, entity_id, as_of, count, features, signals)
+        """The entity's state at ``at``, and ``at`` in epoch seconds (see profile_reads)."""
+        return state_at(self.fold, self.stores, kind, entity_id, at)
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         return self.stores.dead_letters.recent(limit)
