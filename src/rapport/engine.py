@@ -103,8 +103,9 @@ class Engine:
         self._assume_new = True
         """Whether the next batch is folded without looking its ids up (``fold_admitted``)."""
         self.pipeline_refolds = 0
-        """Batches ``ingest_batches`` folded again because another writer changed one of their
-        profiles before they were written (see rapport.ingest_pipeline)."""
+        """Batches ``ingest_batches`` ingested again because another writer changed one of their
+        profiles before they were written, or because the log refused one of their ids (see
+        rapport.ingest_pipeline)."""
 
     def __enter__(self) -> Engine:
         return self

@@ -29,7 +29,7 @@ STORE_CACHE_BYTES = 64 * 1024 * 1024
 inserts its event ids at random places in the id index: with SQLite's 2 MB cache (about 500
 pages) most of those pages leave the cache between one batch and the next, or within a batch,
 and are read back from the file. At 64 MB the 200,000-event benchmark's profiles and index stay
-cached: 12% less time per event (docs/performance.md). The cache fills only as pages are read,
+cached: 11% less time per event (docs/performance.md). The cache fills only as pages are read,
 so a small file never takes it all."""
 
 
